@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 USER_ROLES = ("admin", "supervisor", "agent")
 KEY_ROLES = (*USER_ROLES, "external")
+_DUMMY_HASH = secrets.hash_password(secrets.generate_password())
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ class AuthService:
         async with self.engine.begin() as conn:
             user = await store.user_by_name(conn, username)
             # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-            valid = user is not None and await asyncio.get_running_loop().run_in_executor(
-                None, secrets.verify_password, user["password_hash"], password
+            # Unknown users are checked against a dummy hash so that the answer
+            # takes as long as for a real one (no user enumeration by timing).
+            stored = user["password_hash"] if user is not None else _DUMMY_HASH
+            valid = await asyncio.get_running_loop().run_in_executor(
+                None, secrets.verify_password, stored, password
             )
             if not valid or user is None or not user["active"]:
                 log.info("log-in refused for user %r from %s", username, address)

@@ -20,7 +20,7 @@ from engine.auth.service import AuthService, Principal, require_role
 from engine.errors import InvalidInput, NotAuthenticated, ValidationFailed
 
 AUTH_SERVICE: web.AppKey[AuthService] = web.AppKey("auth_service", AuthService)
-PRINCIPAL_KEY = "principal"
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
 
 ALL_ROLES = frozenset({"admin", "supervisor", "agent", "external"})
 STAFF = frozenset({"admin", "supervisor"})
@@ -141,7 +141,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
         if endpoint.roles is not None:
             principal = await authenticate(request)
             require_role(principal, endpoint.roles)
-            request[PRINCIPAL_KEY] = principal
+            request[PRINCIPAL] = principal
             kwargs["principal"] = principal
         if endpoint.body is not None:
             kwargs["body"] = await _parse_body(request, endpoint.body)
