@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
-   || (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-  echo "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+check_port="${DIALSPOOL_PG_CHECK_PORT:-5432}"  # overridable to test the fallback
+if pg_isready -q -h 127.0.0.1 -p "$check_port" 2>/dev/null \
+   || (exec 3<>/dev/tcp/127.0.0.1/"$check_port") 2>/dev/null; then
+  echo "postgresql+asyncpg://postgres@127.0.0.1:$check_port/test"
   exit 0
 fi
 
@@ -26,9 +27,9 @@ run() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; 
 if [ ! -f "$pgdir/PG_VERSION" ]; then
   mkdir -p "$pgdir"
   [ "$(id -u)" = 0 ] && chown postgres "$pgdir"
-  run "$bindir/initdb" -q -D "$pgdir" -U postgres --auth=trust >&2
+  run "$bindir/initdb" -D "$pgdir" -U postgres --auth=trust >/dev/null
 fi
-if ! "$bindir/pg_ctl" status -D "$pgdir" >/dev/null 2>&1; then
+if ! run "$bindir/pg_ctl" status -D "$pgdir" >/dev/null 2>&1; then
   run "$bindir/pg_ctl" start -w -D "$pgdir" -l "$pgdir/server.log" \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" >&2
 fi
