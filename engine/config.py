@@ -62,6 +62,9 @@ class DialerConfig(_Section):
 class AuthConfig(_Section):
     token_ttl_seconds: int = Field(8 * 3600, ge=60)
     login_attempts_per_minute: int = Field(10, ge=1)
+    # Argon2id cost; lower it only where log-ins must be cheap (tests).
+    password_hash_time_cost: int = Field(3, ge=1)
+    password_hash_memory_kib: int = Field(65536, ge=1024)
 
 
 class LoggingConfig(_Section):

@@ -89,7 +89,13 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 def make_config(db: str, **sections: dict[str, object]) -> Config:
     """A config for tests: the given database, ARI off unless asked, overrides per section."""
-    env = {"DIALSPOOL_DATABASE_URL": db, "DIALSPOOL_ARI_ENABLED": "false"}
+    env = {
+        "DIALSPOOL_DATABASE_URL": db,
+        "DIALSPOOL_ARI_ENABLED": "false",
+        # Cheap Argon2 keeps the many log-ins of the suite fast; the algorithm is the same.
+        "DIALSPOOL_AUTH_PASSWORD_HASH_TIME_COST": "1",
+        "DIALSPOOL_AUTH_PASSWORD_HASH_MEMORY_KIB": "1024",
+    }
     for section, values in sections.items():
         for key, value in values.items():
             env[f"DIALSPOOL_{section.upper()}_{key.upper()}"] = str(value)

@@ -32,9 +32,12 @@ def env(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "DIALSPOOL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "DIALSPOOL_ARI_ENABLED": "false",
+        "DIALSPOOL_AUTH_PASSWORD_HASH_TIME_COST": "1",
+        "DIALSPOOL_AUTH_PASSWORD_HASH_MEMORY_KIB": "1024",
     }
 
 
+@pytest.mark.timeout(180)  # nine process start-ups on a loaded 2-core machine
 def test_user_lifecycle_and_usage_errors(env: dict[str, str]) -> None:
     not_migrated = run(["user", "list"], env)
     assert not_migrated.returncode == 2

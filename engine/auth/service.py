@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 USER_ROLES = ("admin", "supervisor", "agent")
 KEY_ROLES = (*USER_ROLES, "external")
-_DUMMY_HASH = secrets.hash_password(secrets.generate_password())
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,10 @@ class AuthService:
         self._config = config
         self._per_user = SlidingWindowLimiter(config.login_attempts_per_minute)
         self._per_address = SlidingWindowLimiter(config.login_attempts_per_minute)
+        self._passwords = secrets.Passwords(
+            config.password_hash_time_cost, config.password_hash_memory_kib
+        )
+        self._dummy_hash = self._passwords.hash(secrets.generate_password())
 
     async def login(self, username: str, password: str, address: str) -> IssuedToken:
         now = self._clock.now()
@@ -80,9 +83,9 @@ class AuthService:
             # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
             # Unknown users are checked against a dummy hash so that the answer
             # takes as long as for a real one (no user enumeration by timing).
-            stored = user["password_hash"] if user is not None else _DUMMY_HASH
+            stored = user["password_hash"] if user is not None else self._dummy_hash
             valid = await asyncio.get_running_loop().run_in_executor(
-                None, secrets.verify_password, stored, password
+                None, self._passwords.verify, stored, password
             )
             if not valid or user is None or not user["active"]:
                 log.info("log-in refused for user %r from %s", username, address)
@@ -120,7 +123,7 @@ class AuthService:
     async def create_user(self, username: str, role: str, password: str) -> int:
         _check_role(role, USER_ROLES)
         password_hash = await asyncio.get_running_loop().run_in_executor(
-            None, secrets.hash_password, password
+            None, self._passwords.hash, password
         )
         async with self.engine.begin() as conn:
             return await store.create_user(
@@ -129,7 +132,7 @@ class AuthService:
 
     async def set_password(self, username: str, password: str) -> bool:
         password_hash = await asyncio.get_running_loop().run_in_executor(
-            None, secrets.hash_password, password
+            None, self._passwords.hash, password
         )
         async with self.engine.begin() as conn:
             return await store.set_password(conn, username, password_hash)
