@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from engine.dialer.policy import RetryPolicy
+from engine.dialer.windows import rule_pack
+from engine.errors import ValidationFailed
+
 Mode = Literal["preview", "progressive", "power", "predictive", "inbound"]
-Outcome = Literal["no_answer", "busy", "congestion", "failed", "machine", "abandoned", "answered"]
-RulePack = Literal["us_tcpa", "uk_ofcom", "france", "custom", "none"]
+RulePackName = Literal["us_tcpa", "uk_ofcom", "fr", "custom"]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -36,23 +39,6 @@ class OpeningHours(BaseModel):
         return self
 
 
-class RetryRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    delay_seconds: int = Field(ge=0)
-    max: int = Field(ge=0, description="attempts per number for this outcome")
-
-
-def default_retry_policy() -> dict[Outcome, RetryRule]:
-    return {
-        "no_answer": RetryRule(delay_seconds=3600, max=3),
-        "busy": RetryRule(delay_seconds=600, max=3),
-        "congestion": RetryRule(delay_seconds=900, max=2),
-        "failed": RetryRule(delay_seconds=3600, max=1),
-        "machine": RetryRule(delay_seconds=4 * 3600, max=2),
-        "abandoned": RetryRule(delay_seconds=72 * 3600, max=1),
-    }
-
-
 class CampaignSettings(BaseModel):
     """Every setting of a campaign but its name, status and ids."""
 
@@ -73,8 +59,14 @@ class CampaignSettings(BaseModel):
     wrapup_seconds: int = Field(10, ge=0, le=3600)
     hours: list[OpeningHours] = Field(default_factory=list)
     timezone: str = "UTC"
-    rule_pack: RulePack = "us_tcpa"
-    retry_policy: dict[Outcome, RetryRule] = Field(default_factory=default_retry_policy)
+    rule_pack: RulePackName = "us_tcpa"
+    custom_rule_pack: dict[str, Any] | None = Field(
+        None, description='for rule_pack "custom": {"windows": [...], "holidays": [...]}'
+    )
+    retry_policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="per outcome {delay_seconds, max} and optional limits; see the docs",
+    )
     crm_url_template: str | None = Field(None, max_length=500)
     skill_id: int | None = None
     inbound_did: str | None = Field(None, max_length=80)
@@ -97,10 +89,23 @@ class CampaignSettings(BaseModel):
             raise ValueError(f"unknown time zone {zone!r}") from None
         return zone
 
+    @field_validator("retry_policy")
+    @classmethod
+    def _retry(cls, policy: dict[str, Any]) -> dict[str, Any]:
+        try:
+            RetryPolicy.from_json(policy)
+        except ValidationFailed as exc:
+            raise ValueError(f"{exc.message}: {exc.details}") from None
+        return policy
+
     @model_validator(mode="after")
-    def _set_point(self) -> CampaignSettings:
+    def _consistent(self) -> CampaignSettings:
         if self.abandon_set_point_percent > self.abandon_cap_percent:
             raise ValueError("the abandon set point must not exceed the cap")
+        try:
+            rule_pack(self.rule_pack, self.custom_rule_pack)
+        except ValidationFailed as exc:
+            raise ValueError(f"{exc.message}: {exc.details}") from None
         return self
 
 
@@ -131,8 +136,9 @@ class CampaignPatch(BaseModel):
     wrapup_seconds: int | None = None
     hours: list[OpeningHours] | None = None
     timezone: str | None = None
-    rule_pack: RulePack | None = None
-    retry_policy: dict[Outcome, RetryRule] | None = None
+    rule_pack: RulePackName | None = None
+    custom_rule_pack: dict[str, Any] | None = None
+    retry_policy: dict[str, Any] | None = None
     crm_url_template: str | None = None
     skill_id: int | None = None
     inbound_did: str | None = None

@@ -219,6 +219,8 @@ campaigns = Table(
     Column("hours", Json, nullable=False, server_default=text("'[]'")),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("rule_pack", String(40), nullable=False, server_default="us_tcpa"),
+    # For rule_pack "custom": {"windows": [...], "holidays": [...], "rolling": {...}}.
+    Column("custom_rule_pack", Json, nullable=True),
     # Per-outcome retry: {"busy": {"delay_seconds": 600, "max": 3}, ...}.
     Column("retry_policy", Json, nullable=False, server_default=text("'{}'")),
     Column("crm_url_template", String(500), nullable=True),
@@ -311,6 +313,8 @@ spool_destinations = Table(
     Column("last_attempt_at", UtcDateTime, nullable=True),
     Column("last_outcome", String(30), nullable=True),
     Column("exhausted", Boolean, nullable=False, server_default=text("false")),
+    # Attempts of this number per outcome, for the per-outcome retry maxima.
+    Column("outcome_counts", Json, nullable=False, server_default=text("'{}'")),
     UniqueConstraint("entry_id", "position", name="uq_spool_destinations_position"),
 )
 

@@ -36,7 +36,8 @@ async def test_create_get_list_and_defaults(client: TestClient) -> None:
     assert campaign["status"] == "draft"
     assert campaign["ring_timeout_seconds"] == 25
     assert campaign["drop_time_seconds"] == 2.0
-    assert campaign["retry_policy"]["busy"] == {"delay_seconds": 600, "max": 3}
+    assert campaign["retry_policy"] == {}  # the policy's defaults apply
+    assert campaign["rule_pack"] == "us_tcpa"
     fetched = await (await client.get(f"/v1/campaigns/{campaign['id']}", headers=admin)).json()
     assert fetched == campaign
     listing = await (await client.get("/v1/campaigns?status=draft", headers=admin)).json()
@@ -55,12 +56,18 @@ async def test_invalid_settings_are_422_and_change_nothing(client: TestClient) -
             "ring_timeout_seconds": 10,
             "dial_template": "PJSIP/trunk",
             "timezone": "Mars/Olympus",
+            "retry_policy": {"busy": {"max": 0}},
         },
         headers=admin,
     )
     assert bad.status == 422
     fields = {d["field"] for d in (await error_of(bad))["details"]}
-    assert fields == {"ring_timeout_seconds", "dial_template", "timezone"}
+    assert fields == {"ring_timeout_seconds", "dial_template", "timezone", "retry_policy"}
+    custom = await client.post(
+        "/v1/campaigns", json={"name": "y", "rule_pack": "custom"}, headers=admin
+    )
+    assert custom.status == 422
+    assert "custom rule pack" in (await error_of(custom))["details"][0]["message"]
 
     patch = await client.patch(
         f"/v1/campaigns/{campaign['id']}",

@@ -1,0 +1,425 @@
+"""Queries for lead loads: contacts, spool entries and destinations in bulk.
+
+Bulk inserts go to the driver as one executemany of plain tuples
+(`exec_driver_sql`): SQLAlchemy's per-row parameter processing would cost
+more than the database does. Values are converted once with the columns' own
+bind processors, so rows read back exactly as if Core had written them.
+
+The ids of inserted rows are read back by load id, above the largest id seen
+before the insert, in id order: ids grow in insertion order within one
+executemany on both backends (SQLite holds the write lock for the whole
+batch; PostgreSQL draws from the sequence row by row), and rows of other
+writers never carry our load id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Table, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.engine import Dialect, RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engine.store.tables import (
+    agents,
+    calls,
+    campaigns,
+    contact_databases,
+    contacts,
+    dispositions,
+    lead_loads,
+    scheduled_calls,
+    spool_destinations,
+    spool_entries,
+)
+
+# Entries a load may still change or take back: nobody is dialling them.
+EDITABLE_STATES = ("pending", "waiting_retry")
+
+_CONTACT_COLUMNS = ("database_id", "external_id", "phone", "data", "timezone", "load_id")
+_ENTRY_COLUMNS = (
+    "campaign_id",
+    "contact_id",
+    "priority",
+    "state",
+    "due_at",
+    "expires_at",
+    "variables",
+    "bound_agent_id",
+    "timezone",
+    "load_id",
+)
+_DESTINATION_COLUMNS = ("entry_id", "position", "number", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """A contact already known, and its spool entry in the campaign if it has one."""
+
+    contact_id: int
+    entry_id: int | None
+    state: str | None
+
+
+class Converters:
+    """Python values to what the driver takes for one backend's column types."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.when: Callable[[datetime | None], Any] = _processor(spool_entries.c.due_at, dialect)
+        self.json: Callable[[Any], Any] = _processor(contacts.c.data, dialect)
+        self.is_sqlite = dialect.name == "sqlite"
+
+    def placeholders(self, count: int) -> str:
+        if self.dialect.paramstyle == "qmark":
+            return ", ".join("?" * count)
+        if self.dialect.paramstyle == "numeric_dollar":
+            return ", ".join(f"${i}" for i in range(1, count + 1))
+        return ", ".join(["%s"] * count)
+
+
+def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else (lambda value: value)
+
+
+async def begin_batch(conn: AsyncConnection) -> None:
+    """Start a batch's transaction holding SQLite's write lock from the first statement.
+
+    A deferred SQLite transaction that reads and then writes fails outright if
+    another writer committed in between; taking the lock first makes it wait
+    (busy timeout) instead. PostgreSQL locks the rows it reads (FOR UPDATE).
+    """
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- campaigns and agents ---------------------------------------------------------------
+
+
+async def campaign_target(conn: AsyncConnection, campaign_id: int) -> RowMapping | None:
+    """The campaign and the contact database its leads go to."""
+    result = await conn.execute(
+        select(
+            campaigns.c.id,
+            campaigns.c.name,
+            campaigns.c.external_id,
+            campaigns.c.timezone,
+            campaigns.c.contact_database_id,
+            contact_databases.c.fields,
+            contact_databases.c.phone_fields,
+            contact_databases.c.main_phone_field,
+            contact_databases.c.external_id_field,
+        )
+        .select_from(campaigns.outerjoin(contact_databases))
+        .where(campaigns.c.id == campaign_id)
+    )
+    return result.mappings().first()
+
+
+async def find_campaign(conn: AsyncConnection, ref: str) -> int | None:
+    """A campaign id from its id or its name."""
+    if ref.isdigit():
+        found = await conn.scalar(select(campaigns.c.id).where(campaigns.c.id == int(ref)))
+        if found is not None:
+            return int(found)
+    found = await conn.scalar(select(campaigns.c.id).where(campaigns.c.name == ref))
+    return None if found is None else int(found)
+
+
+async def agent_directory(conn: AsyncConnection) -> list[tuple[int, str, str]]:
+    result = await conn.execute(
+        select(agents.c.id, agents.c.name, agents.c.endpoint).where(agents.c.active)
+    )
+    return [(int(r.id), str(r.name), str(r.endpoint)) for r in result]
+
+
+# --- loads --------------------------------------------------------------------------------
+
+
+async def create_load(
+    conn: AsyncConnection, *, campaign_id: int, source_name: str, fmt: str
+) -> int:
+    result = await conn.execute(
+        insert(lead_loads)
+        .values(campaign_id=campaign_id, source_name=source_name[:255], format=fmt)
+        .returning(lead_loads.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def count_load(conn: AsyncConnection, load_id: int, *, loaded: int, failed: int) -> None:
+    await conn.execute(
+        update(lead_loads)
+        .where(lead_loads.c.id == load_id)
+        .values(
+            rows_loaded=lead_loads.c.rows_loaded + loaded,
+            rows_failed=lead_loads.c.rows_failed + failed,
+        )
+    )
+
+
+async def set_load_status(conn: AsyncConnection, load_id: int, status: str) -> None:
+    await conn.execute(update(lead_loads).where(lead_loads.c.id == load_id).values(status=status))
+
+
+async def delete_load(conn: AsyncConnection, load_id: int) -> None:
+    await conn.execute(delete(lead_loads).where(lead_loads.c.id == load_id))
+
+
+async def get_load(conn: AsyncConnection, load_id: int) -> RowMapping | None:
+    result = await conn.execute(select(lead_loads).where(lead_loads.c.id == load_id))
+    return result.mappings().first()
+
+
+async def list_loads(conn: AsyncConnection, campaign_id: int) -> list[RowMapping]:
+    entries = (
+        select(func.count())
+        .where(spool_entries.c.load_id == lead_loads.c.id)
+        .scalar_subquery()
+        .label("entries")
+    )
+    result = await conn.execute(
+        select(lead_loads, entries)
+        .where(lead_loads.c.campaign_id == campaign_id)
+        .order_by(lead_loads.c.id)
+    )
+    return list(result.mappings())
+
+
+# --- duplicates ---------------------------------------------------------------------------
+
+
+async def existing_by_phone(
+    conn: AsyncConnection, campaign_id: int, phones: Sequence[str]
+) -> dict[str, Existing]:
+    """The campaign's entries whose contact has one of these main numbers (newest wins)."""
+    if not phones:
+        return {}
+    query = (
+        select(contacts.c.phone, contacts.c.id, spool_entries.c.id, spool_entries.c.state)
+        .select_from(spool_entries.join(contacts, spool_entries.c.contact_id == contacts.c.id))
+        .where(spool_entries.c.campaign_id == campaign_id, contacts.c.phone.in_(phones))
+        .order_by(spool_entries.c.id)
+        .with_for_update(of=spool_entries)
+    )
+    found: dict[str, Existing] = {}
+    for phone, contact_id, entry_id, state in await conn.execute(query):
+        found[phone] = Existing(contact_id, entry_id, state)
+    return found
+
+
+async def existing_by_external_id(
+    conn: AsyncConnection, database_id: int, campaign_id: int, external_ids: Sequence[str]
+) -> dict[str, Existing]:
+    """Contacts of the database with these external ids, with their entry in the campaign."""
+    if not external_ids:
+        return {}
+    known = dict(
+        (
+            await conn.execute(
+                select(contacts.c.external_id, contacts.c.id).where(
+                    contacts.c.database_id == database_id,
+                    contacts.c.external_id.in_(external_ids),
+                )
+            )
+        ).tuples()
+    )
+    found = {str(ext): Existing(int(cid), None, None) for ext, cid in known.items()}
+    if not known:
+        return found
+    by_contact = {cid: ext for ext, cid in known.items()}
+    entries = await conn.execute(
+        select(spool_entries.c.contact_id, spool_entries.c.id, spool_entries.c.state)
+        .where(
+            spool_entries.c.campaign_id == campaign_id,
+            spool_entries.c.contact_id.in_(list(by_contact)),
+        )
+        .order_by(spool_entries.c.id)
+        .with_for_update()
+    )
+    for contact_id, entry_id, state in entries:
+        found[str(by_contact[contact_id])] = Existing(int(contact_id), int(entry_id), state)
+    return found
+
+
+# --- bulk writes --------------------------------------------------------------------------
+
+
+async def _insert_many(
+    conn: AsyncConnection,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    convert: Converters,
+) -> None:
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({convert.placeholders(len(columns))})"
+    )
+    await conn.exec_driver_sql(sql, rows)
+
+
+async def _ids_since(
+    conn: AsyncConnection, table: Table, load_id: int, above: int, count: int
+) -> list[int]:
+    ids = list(
+        await conn.scalars(
+            select(table.c.id)
+            .where(table.c.id > above, table.c.load_id == load_id)
+            .order_by(table.c.id)
+        )
+    )
+    if len(ids) != count:
+        raise RuntimeError(f"{table.name}: inserted {count} rows but found {len(ids)}")
+    return [int(i) for i in ids]
+
+
+async def _max_id(conn: AsyncConnection, table: Table) -> int:
+    return int(await conn.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+
+
+async def insert_contacts(
+    conn: AsyncConnection, load_id: int, rows: list[tuple[Any, ...]], convert: Converters
+) -> list[int]:
+    """Rows as `_CONTACT_COLUMNS` tuples, already converted; their ids in order."""
+    if not rows:
+        return []
+    above = await _max_id(conn, contacts)
+    await _insert_many(conn, contacts, _CONTACT_COLUMNS, rows, convert)
+    return await _ids_since(conn, contacts, load_id, above, len(rows))
+
+
+async def insert_entries(
+    conn: AsyncConnection, load_id: int, rows: list[tuple[Any, ...]], convert: Converters
+) -> list[int]:
+    """Rows as `_ENTRY_COLUMNS` tuples, already converted; their ids in order."""
+    if not rows:
+        return []
+    above = await _max_id(conn, spool_entries)
+    await _insert_many(conn, spool_entries, _ENTRY_COLUMNS, rows, convert)
+    return await _ids_since(conn, spool_entries, load_id, above, len(rows))
+
+
+async def insert_destinations(
+    conn: AsyncConnection, rows: list[tuple[int, int, str, int]], convert: Converters
+) -> None:
+    if rows:
+        await _insert_many(conn, spool_destinations, _DESTINATION_COLUMNS, rows, convert)
+
+
+async def update_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Rows of {"b_id", "data", "timezone"}."""
+    if rows:
+        await conn.execute(
+            update(contacts)
+            .where(contacts.c.id == _bind("b_id"))
+            .values(data=_bind("data", contacts.c.data), timezone=_bind("timezone")),
+            rows,
+        )
+
+
+async def update_entries(conn: AsyncConnection, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Rows of {"b_id", "priority", "variables", "timezone", "bound_agent_id"}, editable only."""
+    if not rows:
+        return
+    await conn.execute(
+        update(spool_entries)
+        .where(spool_entries.c.id == _bind("b_id"), spool_entries.c.state.in_(EDITABLE_STATES))
+        .values(
+            priority=_bind("priority"),
+            variables=_bind("variables", spool_entries.c.variables),
+            timezone=_bind("timezone"),
+            bound_agent_id=_bind("bound_agent_id"),
+            updated_at=now,
+        ),
+        rows,
+    )
+    ids = [row["b_id"] for row in rows]
+    await conn.execute(
+        delete(spool_destinations).where(
+            spool_destinations.c.entry_id.in_(ids), spool_destinations.c.position > 0
+        )
+    )
+
+
+def _bind(name: str, like: Column[Any] | None = None) -> Any:
+    return bindparam(name, type_=like.type if like is not None else None)
+
+
+# --- removal --------------------------------------------------------------------------------
+
+
+async def editable_entry_ids(conn: AsyncConnection, load_id: int, limit: int) -> list[int]:
+    result = await conn.scalars(
+        select(spool_entries.c.id)
+        .where(spool_entries.c.load_id == load_id, spool_entries.c.state.in_(EDITABLE_STATES))
+        .order_by(spool_entries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [int(i) for i in result]
+
+
+async def delete_entries(conn: AsyncConnection, ids: Iterable[int]) -> int:
+    ids = list(ids)
+    # Destinations go with their entry (ON DELETE CASCADE).
+    result = await conn.execute(
+        delete(spool_entries).where(
+            spool_entries.c.id.in_(ids), spool_entries.c.state.in_(EDITABLE_STATES)
+        )
+    )
+    return int(result.rowcount)
+
+
+def _unreferenced(contact_id: Any) -> Any:
+    """A contact nothing else needs: no entry, call, disposition or scheduled call."""
+    return and_(
+        *(
+            ~exists().where(column == contact_id)
+            for column in (
+                spool_entries.c.contact_id,
+                calls.c.contact_id,
+                dispositions.c.contact_id,
+                scheduled_calls.c.contact_id,
+            )
+        )
+    )
+
+
+async def removable_contact_ids(conn: AsyncConnection, load_id: int, limit: int) -> list[int]:
+    result = await conn.scalars(
+        select(contacts.c.id)
+        .where(contacts.c.load_id == load_id, _unreferenced(contacts.c.id))
+        .order_by(contacts.c.id)
+        .limit(limit)
+    )
+    return [int(i) for i in result]
+
+
+async def delete_contacts(conn: AsyncConnection, ids: Iterable[int]) -> int:
+    ids = list(ids)
+    result = await conn.execute(
+        delete(contacts).where(contacts.c.id.in_(ids), _unreferenced(contacts.c.id))
+    )
+    return int(result.rowcount)
+
+
+async def load_leftovers(conn: AsyncConnection, load_id: int) -> tuple[dict[str, int], int]:
+    """Entries of the load still there, by state, and its contacts still there."""
+    states = dict(
+        (
+            await conn.execute(
+                select(spool_entries.c.state, func.count())
+                .where(spool_entries.c.load_id == load_id)
+                .group_by(spool_entries.c.state)
+            )
+        ).tuples()
+    )
+    kept_contacts = await conn.scalar(
+        select(func.count()).select_from(contacts).where(contacts.c.load_id == load_id)
+    )
+    return {str(k): int(v) for k, v in states.items()}, int(kept_contacts or 0)
