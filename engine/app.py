@@ -18,17 +18,18 @@ from engine.http.api import AUTH_SERVICE, Api
 from engine.http.errors import error_middleware
 from engine.http.keys import CLOCK, CONFIG, DB, HEALTH_SOURCES
 from engine.http.middleware import request_id_middleware
-from engine.http.routes import agents, campaigns, docs, health, session, users
+from engine.http.routes import agents, campaigns, docs, health, live, session, users
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.store import migrate
 from engine.store.db import create_engine
+from engine.telephony import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)
 
 
 def build_api() -> Api:
     api = Api()
-    for module in (health, session, users, campaigns, agents, docs):
+    for module in (health, session, users, campaigns, agents, live, docs):
         module.register(api)
     return api
 
@@ -51,6 +52,19 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+async def _telephony(app: web.Application) -> AsyncIterator[None]:
+    """The ARI link, agent sessions and the dialer: everything that talks to Asterisk."""
+    config = app[CONFIG]
+    runtime = Runtime.build(config, app[DB], app[CLOCK], app[CAMPAIGNS])
+    app[RUNTIME] = runtime
+    app[HEALTH_SOURCES]["ari"] = runtime
+    await runtime.start()
+    try:
+        yield
+    finally:
+        await runtime.stop(config.http.shutdown_grace_seconds)
+
+
 def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app = web.Application(
         middlewares=[request_id_middleware, error_middleware],
@@ -60,6 +74,8 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app[CLOCK] = clock or LoopClock()
     app[HEALTH_SOURCES] = {}
     app.cleanup_ctx.append(_database)
+    if config.ari.enabled:
+        app.cleanup_ctx.append(_telephony)
     build_api().install(app)
     return app
 

@@ -491,7 +491,5 @@ def decode_frame(payload: str | bytes) -> AriMessage:
 
 
 def _summary(exc: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]
-    ]
+    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:5]]
     return "; ".join(parts)

@@ -186,24 +186,7 @@ class Declarations:
         body; the body parameter itself (variables, fields, filter) is the
         whole body, left for the operation to pick apart.
         """
-        raw: dict[str, list[Any]] = {}
-        for name, value in query:
-            if name in ignore:
-                continue
-            param = op.param(name)
-            if param is None or param.location != "query":
-                raise RequestError(400, f"Unknown parameter {name}")
-            raw.setdefault(name, []).append(value)
-        body_param = op.body_param
-        if isinstance(body, dict):
-            for name, value in body.items():
-                param = op.param(name)
-                if param is not None and param.location == "query":
-                    raw[name] = [value]
-                elif body_param is None:
-                    raise RequestError(400, f"Unknown parameter {name}")
-        elif body is not None and body_param is None:
-            raise RequestError(400, "Request body must be a JSON object")
+        raw = _raw_values(op, query, body, ignore)
         args: dict[str, Any] = {}
         for param in op.params:
             if param.location == "path":
@@ -260,6 +243,7 @@ class Declarations:
                 problems.append(f"{where}: undeclared field {name!r}")
             else:
                 problems += self.validate_type(str(spec["type"]), item, f"{where}.{name}")
+                problems += _allowed(spec, item, f"{where}.{name}")
         return problems
 
     def validate_type(self, type_name: str, value: Any, where: str) -> list[str]:
@@ -285,6 +269,39 @@ class Declarations:
         return self.validate_model(kind, dict(event))
 
 
+def _allowed(spec: Mapping[str, Any], value: Any, where: str) -> list[str]:
+    allowed = spec.get("allowableValues")
+    if not isinstance(allowed, dict) or allowed.get("valueType") != "LIST":
+        return []
+    values = allowed.get("values", [])
+    return [] if value in values else [f"{where}: {value!r} not one of {values}"]
+
+
+def _raw_values(
+    op: Operation, query: Iterable[tuple[str, str]], body: Any, ignore: frozenset[str]
+) -> dict[str, list[Any]]:
+    """Each query parameter's raw values, from the query string then the JSON body."""
+    raw: dict[str, list[Any]] = {}
+    for name, value in query:
+        if name in ignore:
+            continue
+        param = op.param(name)
+        if param is None or param.location != "query":
+            raise RequestError(400, f"Unknown parameter {name}")
+        raw.setdefault(name, []).append(value)
+    body_param = op.body_param
+    if isinstance(body, dict):
+        for name, value in body.items():
+            param = op.param(name)
+            if param is not None and param.location == "query":
+                raw[name] = [value]
+            elif body_param is None:
+                raise RequestError(400, f"Unknown parameter {name}")
+    elif body is not None and body_param is None:
+        raise RequestError(400, "Request body must be a JSON object")
+    return raw
+
+
 def _primitive_ok(type_name: str, value: Any) -> bool:
     match type_name:
         case "string" | "Date":
@@ -303,7 +320,9 @@ def _primitive_ok(type_name: str, value: Any) -> bool:
 def _default(param: Param) -> Any:
     if param.default is None:
         return [] if param.allow_multiple else None
-    return _scalar(param, str(param.default).lower() if param.data_type == "boolean" else param.default)
+    return _scalar(
+        param, str(param.default).lower() if param.data_type == "boolean" else param.default
+    )
 
 
 def _convert(param: Param, values: list[Any]) -> Any:

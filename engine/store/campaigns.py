@@ -118,3 +118,12 @@ async def agent_ids(conn: AsyncConnection, campaign_id: int) -> list[int]:
         .order_by(campaign_agents.c.agent_id)
     )
     return [int(agent_id) for (agent_id,) in result]
+
+
+async def campaigns_of_agent(conn: AsyncConnection, agent_id: int) -> list[int]:
+    result = await conn.execute(
+        select(campaign_agents.c.campaign_id)
+        .where(campaign_agents.c.agent_id == agent_id)
+        .order_by(campaign_agents.c.campaign_id)
+    )
+    return [int(campaign_id) for (campaign_id,) in result]

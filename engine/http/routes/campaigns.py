@@ -15,6 +15,7 @@ from engine.errors import InvalidInput
 from engine.http.api import ADMIN, STAFF, Api
 from engine.http.keys import DB
 from engine.store import campaigns as store
+from engine.telephony import RUNTIME
 
 CAMPAIGNS: web.AppKey[CampaignService] = web.AppKey("campaigns", CampaignService)
 
@@ -205,7 +206,10 @@ def register(api: Api) -> None:
 
 def _register_action(api: Api, action: str, summary: str) -> None:
     async def handler(request: web.Request, principal: Principal) -> Campaign:
-        return await request.app[CAMPAIGNS].transition(path_id(request), action)
+        campaign = await request.app[CAMPAIGNS].transition(path_id(request), action)
+        if (runtime := request.app.get(RUNTIME)) is not None:
+            runtime.dialer.refresh()  # act on it now, not at the next poll
+        return campaign
 
     handler.__name__ = f"{action}_campaign"
     api.route(

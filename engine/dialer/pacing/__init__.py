@@ -1,0 +1,82 @@
+"""Pacing: how many lines to open now. Pure code: no I/O, no asyncio, `now` passed in.
+
+How the shell uses it
+---------------------
+One `CampaignStats(start, priors)` and one policy object per campaign. The
+shell reports every outcome to the stats as it happens (`record_dial`,
+`record_live(now, age)`, `record_failure(now, age)`, `record_routed`,
+`record_abandon(now, answered_at)`, `record_talk`, `record_wrap`) and, every
+`policy.interval` seconds and whenever a line or an agent frees up, builds a
+`Snapshot` (now, agents as (state, since), dial instants of calls in flight,
+answer instants of callees waiting, the stats) and originates
+`policy.decide(snapshot)` calls. The simulator (`engine.dialer.simulate`)
+does exactly this in virtual time.
+
+Policies
+--------
+- `Progressive`: one call per available agent not already covered.
+- `Power(ratio)`: a fixed number of calls in flight per available agent.
+- `VicidialAdaptAverage`: a port of VICIdial's ADAPT_AVERAGE, as PACING.md
+  states it (it runs above a 3 % cap; kept as the reference).
+- `Predictive`: ours, below. The perfect-foresight bound is analytic,
+  E[talk] / (E[talk] + E[wrap]) (`Scenario.foresight_bound`).
+
+The predictive method
+---------------------
+1. Learning (`stats`, `estimators`). Answer rate: a Beta posterior from a
+   prior of 0.25 worth 12 dials; decisions use mean + 1 sd, cautious while
+   data is thin (overstating the answer rate is the safe side), and two
+   CUSUM tests restart the estimate from the last few dozen dials when the
+   rate jumps by a factor 1.5 either way. Talk and wrap-up: discrete-hazard
+   survival curves, Kaplan-Meier style, counting calls still in progress as
+   censored (otherwise the long calls under way are missed and talk comes
+   out short), shrunk towards an exponential prior (talk 150 s, wrap 15 s).
+   Dial-to-answer and dial-to-failure times: histograms. Abandons: a ledger
+   by clock hour of the answer, the day, and the campaign's first hour.
+2. Outlook (`outlook`). For G instants x_g, the quantiles of a new call's
+   answer time, D_g = agents free by x_g + drop time - live callees by x_g.
+   Each agent is free with a probability from its state and time in state:
+   wrap-up from the wrap curve; talk from the talk curve convolved with the
+   wrap-up quantiles. Each call in flight answers live by x_g with
+   p (G(a + x_g) - G(a)) / (p (1 - G(a)) + (1 - p)(1 - H(a))) given its age a
+   (G, H: answer and failure time CDFs). Callees waiting count as sure.
+   Exact distributions (convolution) for teams up to 12 active agents, a
+   skewness-corrected normal approximation beyond.
+3. Decision (`predictive`). A new call's risk is the mean over g of
+   P(D_g <= 0), D_g including the calls already chosen this instant; calls are
+   added while the risk stays under a threshold theta, never fewer than the
+   progressive count, never above the lines-per-agent cap.
+4. Budgets (`budget`). For the clock hour, the day (to the end of this clock
+   hour, so the running rate holds at every hour boundary) and the first
+   hour: with n live, a abandoned and r live still expected, the remaining
+   abandons x satisfy a + x + z sqrt(k x) <= cap (n + r); the binding x / r is
+   the rate to aim at. The margin shrinks as a period fills up, and a period
+   that ran hot forces caution for the rest of it.
+5. Steering. theta = level x budget rate / calibration. `level` is steered per
+   dialled call (stochastic approximation) so the mean predicted risk of the
+   calls dialled matches the budget rate; `calibration` is realised abandons
+   over the model's predicted ones, shrunk to a cautious 1.5 with few data.
+6. Fallback. Progressive when the budget is used up or the day's measured
+   rate passes 90 % of its cap.
+"""
+
+from engine.dialer.pacing.budget import Caps
+from engine.dialer.pacing.predictive import Predictive, PredictiveConfig
+from engine.dialer.pacing.simple import Power, Progressive, VicidialAdaptAverage
+from engine.dialer.pacing.snapshot import AgentState, AgentView, PacingPolicy, Snapshot
+from engine.dialer.pacing.stats import CampaignStats, Priors
+
+__all__ = [
+    "AgentState",
+    "AgentView",
+    "CampaignStats",
+    "Caps",
+    "PacingPolicy",
+    "Power",
+    "Predictive",
+    "PredictiveConfig",
+    "Priors",
+    "Progressive",
+    "Snapshot",
+    "VicidialAdaptAverage",
+]

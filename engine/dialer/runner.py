@@ -1,0 +1,358 @@
+"""A campaign runner: pace, claim, dial, and feed every outcome back to the spool.
+
+The thin shell around the pure core: each tick it builds a pacing `Snapshot`
+from the live agents and calls, asks the campaign's policy how many lines to
+open, claims that many entries through the spool rules in one transaction and
+hands each to `OutboundCalls`. When a call ends, its outcome goes through the
+retry rules and the resulting `SpoolAction` is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engine.agents.router import Router
+from engine.agents.sessions import AgentSession, AgentSessions
+from engine.agents.state import AgentStatus
+from engine.aio import first_of
+from engine.clock import Clock, utc_datetime
+from engine.dialer.campaigns import Campaign
+from engine.dialer.pacing import (
+    AgentState,
+    AgentView,
+    CampaignStats,
+    Caps,
+    PacingPolicy,
+    Power,
+    Predictive,
+    PredictiveConfig,
+    Progressive,
+    Snapshot,
+)
+from engine.dialer.spool import (
+    CampaignView,
+    Outcome,
+    SpoolState,
+    decide,
+    select_claims,
+)
+from engine.dialplan.outbound import CallPlan, LiveCall, OutboundCalls
+from engine.events import EngineEvent, EventBus
+from engine.store import calls as call_store
+from engine.store import spool as spool_store
+
+log = logging.getLogger(__name__)
+
+_AGENT_STATES = {
+    AgentStatus.IDLE: AgentState.AVAILABLE,
+    AgentStatus.RESERVED: AgentState.RESERVED,
+    AgentStatus.RINGING: AgentState.RESERVED,
+    AgentStatus.TALKING: AgentState.TALKING,
+    AgentStatus.WRAP_UP: AgentState.WRAP_UP,
+}
+# Outcomes where a person answered: the pacing learns them as live answers.
+_LIVE = frozenset({Outcome.ANSWERED, Outcome.ABANDONED, Outcome.CUSTOMER_HANGUP})
+
+
+class NoDialling:
+    """Preview and inbound campaigns: agents pull their calls; nothing is paced."""
+
+    name = "none"
+    interval = 1.0
+
+    def decide(self, snapshot: Snapshot) -> int:
+        return 0
+
+
+def pacing_policy(campaign: Campaign) -> PacingPolicy:
+    if campaign.mode == "progressive":
+        return Progressive()
+    if campaign.mode == "power":
+        return Power(campaign.power_ratio)
+    if campaign.mode == "predictive":
+        cap = campaign.abandon_cap_percent / 100
+        return Predictive(
+            PredictiveConfig(
+                caps=Caps(day=cap, hour=cap + 0.01, first_hour=cap),
+                drop_time=campaign.drop_time_seconds,
+            )
+        )
+    return NoDialling()
+
+
+@dataclass
+class RunnerCounters:
+    dialled: int = 0
+    live: int = 0
+    routed: int = 0
+    abandoned: int = 0
+    ended: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunnerDeps:
+    db: AsyncEngine
+    calls: OutboundCalls
+    sessions: AgentSessions
+    router: Router
+    clock: Clock
+    bus: EventBus
+    app_node: str
+
+
+class CampaignRunner:
+    def __init__(self, campaign: Campaign, deps: RunnerDeps) -> None:
+        self.campaign = campaign
+        self._deps = deps
+        self._view = CampaignView.from_row(campaign.model_dump(), campaign.custom_rule_pack)
+        self.policy = pacing_policy(campaign)
+        self.stats = CampaignStats(deps.clock.now())
+        self.counters = RunnerCounters()
+        self.live: dict[str, LiveCall] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._wrap_started: dict[int, float] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        deps.sessions.on_available.append(self._agent_available)
+
+    @property
+    def id(self) -> int:
+        return self.campaign.id
+
+    def update(self, campaign: Campaign) -> None:
+        """New settings; the pacing keeps what it learnt unless its settings changed."""
+        if (campaign.mode, campaign.power_ratio, campaign.abandon_cap_percent) != (
+            self.campaign.mode,
+            self.campaign.power_ratio,
+            self.campaign.abandon_cap_percent,
+        ):
+            self.policy = pacing_policy(campaign)
+        self.campaign = campaign
+        self._view = CampaignView.from_row(campaign.model_dump(), campaign.custom_rule_pack)
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # --- the loop --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        clock = self._deps.clock
+        while not self._stopping:
+            if self.campaign.status == "running":
+                try:
+                    await self.tick()
+                except Exception:
+                    log.exception("campaign %s: dialling round failed", self.campaign.name)
+            await first_of(self._wake.wait(), clock.sleep(self.policy.interval))
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._agent_available in self._deps.sessions.on_available:
+            self._deps.sessions.on_available.remove(self._agent_available)
+
+    async def drain(self) -> None:
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def snapshot(self, now: float) -> Snapshot:
+        agents = [
+            AgentView(_AGENT_STATES.get(s.status, AgentState.PAUSED), s.state.since.timestamp())
+            for s in self._deps.sessions.of_campaign(self.id)
+        ]
+        dialling = [c.dialled_at for c in self.live.values() if c.answered_at is None]
+        waiting = self._deps.router.waiting_since(self.id)
+        return Snapshot(
+            now,
+            agents,
+            dialling,
+            waiting,
+            self.stats,
+            max_lines_per_agent=self.campaign.max_lines_per_agent,
+        )
+
+    async def tick(self) -> None:
+        now = self._deps.clock.now()
+        snapshot = self.snapshot(now)
+        self.stats.refresh(snapshot)
+        lines = self.policy.decide(snapshot)
+        if lines <= 0:
+            return
+        for plan in await self._claim(lines, now):
+            self.counters.dialled += 1
+            self.stats.record_dial(self._deps.clock.now())
+            call = await self._deps.calls.dial(plan, self)
+            if not call.ended.is_set():
+                self.live[plan.call_id] = call
+
+    async def _claim(self, lines: int, now: float) -> list[CallPlan]:
+        when = utc_datetime(now)
+        deps = self._deps
+        async with deps.db.begin() as conn:
+            entries = await spool_store.candidates(conn, self.id, when, limit=max(4 * lines, 50))
+            if not entries:
+                return []
+            numbers = [d.number for e in entries for d in e.destinations]
+            ctx = await spool_store.compliance_context(
+                conn, self.id, numbers, spool_store.lookback(self._view), when
+            )
+            chosen = select_claims(entries, self._view, ctx, when, lines)
+            taken = await spool_store.claim(conn, chosen, deps.app_node, when)
+            contacts = await spool_store.contacts_of(conn, [c.entry_id for c in taken])
+            plans = []
+            for claim in taken:
+                plan = self._plan(claim.entry_id, claim.position, claim.number)
+                await call_store.create_call(
+                    conn,
+                    uuid=plan.call_id,
+                    campaign_id=self.id,
+                    contact_id=contacts.get(claim.entry_id),
+                    spool_entry_id=claim.entry_id,
+                    direction="outbound",
+                    number=claim.number,
+                    channel_id=plan.channel_id,
+                    source=self.campaign.caller_id,
+                    created_at=when,
+                )
+                await spool_store.set_state(conn, claim.entry_id, SpoolState.DIALLING, when)
+                plans.append(plan)
+        return plans
+
+    def _plan(self, entry_id: int, position: int, number: str) -> CallPlan:
+        c = self.campaign
+        call_id = uuid.uuid4().hex
+        return CallPlan(
+            call_id=call_id,
+            campaign_id=c.id,
+            entry_id=entry_id,
+            position=position,
+            number=number,
+            endpoint=c.dial_template.format(number=number),
+            caller_id=c.caller_id,
+            ring_timeout=c.ring_timeout_seconds,
+            drop_time=c.drop_time_seconds,
+            wrapup_seconds=c.wrapup_seconds,
+            safe_harbour_sound=c.safe_harbour_sound,
+            skill_id=c.skill_id,
+            variables={
+                "DIALSPOOL_CAMPAIGN": str(c.id),
+                "DIALSPOOL_LEAD": str(entry_id),
+                "DIALSPOOL_CALL": call_id,
+            },
+        )
+
+    # --- what the calls report (CallObserver) ---------------------------------------
+
+    def call_live(self, call: LiveCall) -> None:
+        now = self._deps.clock.now()
+        self.counters.live += 1
+        self.stats.record_live(now, now - call.dialled_at)
+        self._spawn(self._record(call.plan.call_id, answered_at=utc_datetime(now)))
+
+    def call_routed(self, call: LiveCall) -> None:
+        now = self._deps.clock.now()
+        self.counters.routed += 1
+        assert call.answered_at is not None and call.agent is not None
+        self.stats.record_routed(now, call.answered_at)
+        self._spawn(
+            self._record(
+                call.plan.call_id, bridged_at=utc_datetime(now), agent_id=call.agent.agent_id
+            )
+        )
+        self._deps.bus.publish(
+            EngineEvent(
+                "screen_pop",
+                now,
+                {
+                    "call_id": call.plan.call_id,
+                    "campaign_id": self.id,
+                    "number": call.plan.number,
+                    "agent_id": call.agent.agent_id,
+                    "lead_id": call.plan.entry_id,
+                },
+                campaign_id=self.id,
+                agent_id=call.agent.agent_id,
+            )
+        )
+
+    def call_abandoned(self, call: LiveCall) -> None:
+        self.counters.abandoned += 1
+        assert call.answered_at is not None
+        self.stats.record_abandon(self._deps.clock.now(), call.answered_at)
+
+    async def call_ended(self, call: LiveCall) -> None:
+        now = self._deps.clock.now()
+        self.live.pop(call.plan.call_id, None)
+        outcome = call.state.outcome or Outcome.FAILED
+        self.counters.ended += 1
+        self.counters.outcomes[outcome.value] = self.counters.outcomes.get(outcome.value, 0) + 1
+        if outcome not in _LIVE and call.answered_at is None:
+            self.stats.record_failure(now, now - call.dialled_at)
+        if call.bridged_at is not None and call.agent is not None:
+            self.stats.record_talk(now, now - call.bridged_at)
+            self._wrap_started[call.agent.agent_id] = now
+        try:
+            await self._close(call, outcome, now)
+        except Exception:
+            log.exception("call %s: recording the outcome failed", call.plan.call_id)
+        self._deps.bus.publish(
+            EngineEvent(
+                "call.ended",
+                now,
+                {
+                    "call_id": call.plan.call_id,
+                    "campaign_id": self.id,
+                    "number": call.plan.number,
+                    "outcome": outcome.value,
+                    "cause": call.state.cause,
+                },
+                campaign_id=self.id,
+                agent_id=call.agent.agent_id if call.agent else None,
+            )
+        )
+        self._wake.set()
+
+    async def _close(self, call: LiveCall, outcome: Outcome, now: float) -> None:
+        when = utc_datetime(now)
+        async with self._deps.db.begin() as conn:
+            await call_store.end_call(
+                conn,
+                call.plan.call_id,
+                ended_at=when,
+                outcome=outcome.value,
+                cause=call.state.cause,
+            )
+            entry = await spool_store.entry(conn, call.plan.entry_id)
+            if entry is None:
+                return  # the lead was removed while its call was up
+            action = decide(
+                entry, entry.destination(call.plan.position), outcome, self._view.retry, when
+            )
+            await spool_store.apply_action(conn, action, when)
+
+    async def _record(self, call_id: str, **values: object) -> None:
+        async with self._deps.db.begin() as conn:
+            await call_store.update_call(conn, call_id, **values)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _agent_available(self, session: AgentSession) -> None:
+        if self.id not in session.campaigns:
+            return
+        started = self._wrap_started.pop(session.agent_id, None)
+        if started is not None:
+            self.stats.record_wrap(self._deps.clock.now(), self._deps.clock.now() - started)
+        self._wake.set()

@@ -1,0 +1,336 @@
+"""Calling windows in the callee's local time, rule packs, and campaign hours.
+
+A `WeeklySchedule` says, for each weekday of a zone's *wall clock*, which
+half-open ranges [start, end) are open, minus holidays. "Open at instant t in
+zone z" is decided on t's local wall time in z, so DST needs no special case
+when checking; `next_open` finds the earliest open instant by looking only at
+the instants where openness can begin (range starts under either reading of an
+ambiguous wall time, and the DST transitions themselves).
+
+When the callee may be in several zones (a number whose prefix spans zones),
+every check is conservative: the window must hold in all of them.
+
+Rule packs and their sources (our reading; have counsel confirm for your use):
+
+- ``us_tcpa``: 47 CFR 64.1200(c)(1), no telephone solicitation before 8 a.m.
+  or after 9 p.m. at the called party's location; every day. State laws that
+  are stricter (hours, holidays) are not modelled: use ``custom``.
+- ``uk_ofcom``: Ofcom's persistent-misuse policy (2016 statement) sets no
+  statutory hours; we follow common UK practice, Monday–Friday 08:00–21:00,
+  Saturday–Sunday 09:00–21:00, no bank-holiday rule. Its abandoned-call (72 h)
+  and AMD (same day) redial rules live in the retry policy.
+- ``fr``: Code de la consommation L.223-1 and décret n° 2022-1313 (in force
+  1 March 2023): Monday–Friday 10:00–13:00 and 14:00–20:00, never on
+  weekends nor public holidays, at most 4 calls per consumer in 30 days.
+- ``custom``: windows per weekday and holiday dates given by the campaign.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezones
+
+from engine.dialer.holidays import french_public_holidays
+from engine.dialer.policy import RollingCap
+from engine.errors import ValidationFailed
+
+MINUTES_PER_DAY = 24 * 60
+HolidayCalendar = Callable[[int], frozenset[date]]
+
+# How far next_open looks before answering "never"; a year covers any weekly
+# schedule with any set of holidays short of an empty one.
+SEARCH_HORIZON = timedelta(days=366)
+_CHUNK = timedelta(days=7)
+# DST transitions are months apart; sampling the offset this often cannot miss one.
+_OFFSET_SAMPLE = timedelta(hours=6)
+
+
+@dataclass(frozen=True, order=True)
+class TimeRange:
+    """[start, end) in minutes after local midnight; end 1440 is the next midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end <= MINUTES_PER_DAY:
+            raise ValueError(f"bad time range {self.start}-{self.end}")
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> TimeRange:
+        return cls(_minutes(start), _minutes(end))
+
+    def contains(self, local: datetime) -> bool:
+        micros = (
+            (local.hour * 60 + local.minute) * 60 + local.second
+        ) * 1_000_000 + local.microsecond
+        return self.start * 60_000_000 <= micros < self.end * 60_000_000
+
+
+def _minutes(text: str) -> int:
+    hours, sep, minutes = text.partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"bad time {text!r}, expected HH:MM")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) >= 60 or value > MINUTES_PER_DAY:
+        raise ValueError(f"bad time {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class WeeklySchedule:
+    """Open ranges per weekday (index 0 is Monday, as `date.weekday()`), minus holidays."""
+
+    days: tuple[tuple[TimeRange, ...], ...]
+    holidays: frozenset[date] = frozenset()
+    calendar: HolidayCalendar | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.days) != 7:
+            raise ValueError("a weekly schedule has 7 days")
+
+    def is_holiday(self, day: date) -> bool:
+        return day in self.holidays or (
+            self.calendar is not None and day in self.calendar(day.year)
+        )
+
+    def ranges_on(self, day: date) -> tuple[TimeRange, ...]:
+        return () if self.is_holiday(day) else self.days[day.weekday()]
+
+    def contains(self, local: datetime) -> bool:
+        return any(r.contains(local) for r in self.ranges_on(local.date()))
+
+
+ALWAYS_OPEN = WeeklySchedule(days=((TimeRange(0, MINUTES_PER_DAY),),) * 7)
+
+
+@dataclass(frozen=True)
+class RulePack:
+    name: str
+    window: WeeklySchedule
+    # A legal cap on attempts per callee, applied on top of the campaign's own caps.
+    rolling_cap: RollingCap | None = None
+
+
+def _every_day(*ranges: TimeRange) -> tuple[tuple[TimeRange, ...], ...]:
+    return (ranges,) * 7
+
+
+US_TCPA = RulePack("us_tcpa", WeeklySchedule(_every_day(TimeRange.parse("08:00", "21:00"))))
+UK_OFCOM = RulePack(
+    "uk_ofcom",
+    WeeklySchedule(
+        ((TimeRange.parse("08:00", "21:00"),),) * 5 + ((TimeRange.parse("09:00", "21:00"),),) * 2
+    ),
+)
+FR = RulePack(
+    "fr",
+    WeeklySchedule(
+        ((TimeRange.parse("10:00", "13:00"), TimeRange.parse("14:00", "20:00")),) * 5 + ((),) * 2,
+        calendar=french_public_holidays,
+    ),
+    rolling_cap=RollingCap(4, timedelta(days=30)),
+)
+RULE_PACKS: Mapping[str, RulePack] = {pack.name: pack for pack in (US_TCPA, UK_OFCOM, FR)}
+
+
+def rule_pack(name: str, custom: Mapping[str, Any] | None = None) -> RulePack:
+    """The pack a campaign names; ``custom`` is built from `custom`.
+
+    `custom` is ``{"windows": [{"days": [0, 1], "start": "09:00", "end": "20:00"}],
+    "holidays": ["2025-12-25"], "rolling": {"max": 4, "days": 30}}``.
+    """
+    if name in RULE_PACKS:
+        return RULE_PACKS[name]
+    if name != "custom":
+        raise ValidationFailed("unknown rule pack", details={"rule_pack": name})
+    spec = custom or {}
+    windows = spec.get("windows") or []
+    if not windows:
+        raise ValidationFailed("a custom rule pack needs windows", details={"windows": "empty"})
+    try:
+        holidays = frozenset(date.fromisoformat(str(d)) for d in spec.get("holidays") or ())
+        rolling = spec.get("rolling")
+        cap = (
+            RollingCap(int(rolling["max"]), timedelta(days=float(rolling["days"])))
+            if rolling
+            else None
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed("invalid custom rule pack", details={"error": str(exc)}) from exc
+    return RulePack("custom", weekly_schedule(windows, holidays), rolling_cap=cap)
+
+
+def campaign_hours(spec: Sequence[Mapping[str, Any]] | None) -> WeeklySchedule:
+    """Parse `campaigns.hours`; an empty list means always open."""
+    return weekly_schedule(spec) if spec else ALWAYS_OPEN
+
+
+def weekly_schedule(
+    spec: Iterable[Mapping[str, Any]], holidays: frozenset[date] = frozenset()
+) -> WeeklySchedule:
+    """``[{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}]`` (0 is Monday, end may be 24:00)."""
+    days: list[list[TimeRange]] = [[] for _ in range(7)]
+    try:
+        for item in spec:
+            span = TimeRange.parse(str(item["start"]), str(item["end"]))
+            for day in item["days"]:
+                if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+                    raise ValueError(f"bad weekday {day!r}")
+                days[day].append(span)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed("invalid weekly hours", details={"error": str(exc)}) from exc
+    return WeeklySchedule(tuple(tuple(sorted(ranges)) for ranges in days), holidays)
+
+
+# --- the callee's zones ----------------------------------------------------------------
+
+
+def zone(name: str | None, default: str = "UTC") -> ZoneInfo:
+    """The zone `name`, or `default` when it is missing or unknown."""
+    return _zone(name) or _zone(default) or ZoneInfo("UTC")
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=65_536)
+def callee_zones(
+    timezone: str | None, number: str, fallback: str = "UTC", region: str | None = None
+) -> tuple[ZoneInfo, ...]:
+    """Where the callee may be: the lead's zone, else every zone of the number.
+
+    `number` is E.164, or national with `region` (ISO 3166 code). A number
+    phonenumbers cannot place at all gets its country's zones, and failing
+    that the `fallback` zone (the campaign's). Never empty.
+    """
+    if (lead_zone := _zone(timezone)) is not None:
+        return (lead_zone,)
+    names: tuple[str, ...] = ()
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None:
+        names = phone_timezones.time_zones_for_number(parsed)
+        if all(_zone(n) is None for n in names):
+            names = phone_timezones.time_zones_for_geographical_number(parsed)
+    found = tuple(z for z in dict.fromkeys(_zone(n) for n in names) if z is not None)
+    return found or (zone(fallback),)
+
+
+# --- open now, and when next ------------------------------------------------------------
+
+
+def _check_aware(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+
+
+def is_open(schedule: WeeklySchedule, zones: Sequence[ZoneInfo], now: datetime) -> bool:
+    """Whether `now` falls inside `schedule` on the wall clock of every zone."""
+    _check_aware(now)
+    if not zones:
+        raise ValueError("no zone given")
+    return all(schedule.contains(now.astimezone(place)) for place in zones)
+
+
+def next_open(
+    schedule: WeeklySchedule,
+    zones: Sequence[ZoneInfo],
+    now: datetime,
+    horizon: timedelta = SEARCH_HORIZON,
+) -> datetime | None:
+    """The earliest instant >= `now` open in every zone, or None within `horizon`."""
+    if is_open(schedule, zones, now):
+        return now
+    end = now + horizon
+    low = now
+    while low < end:
+        high = min(low + _CHUNK, end)
+        for candidate in sorted(set(_openings(schedule, zones, low, high))):
+            if is_open(schedule, zones, candidate):
+                return candidate.astimezone(UTC)
+        low = high
+    return None
+
+
+def is_callable(pack: RulePack, zones: Sequence[ZoneInfo], now: datetime) -> bool:
+    return is_open(pack.window, zones, now)
+
+
+def next_window_start(
+    pack: RulePack,
+    zones: Sequence[ZoneInfo],
+    now: datetime,
+    horizon: timedelta = SEARCH_HORIZON,
+) -> datetime | None:
+    """The earliest instant >= `now` callable in all `zones`; None if none within `horizon`."""
+    return next_open(pack.window, zones, now, horizon)
+
+
+def next_local_midnight(zones: Sequence[ZoneInfo], at: datetime) -> datetime:
+    """When the local day of `at` has ended in every zone (the latest of the midnights)."""
+    _check_aware(at)
+    midnights = []
+    for place in zones:
+        tomorrow = at.astimezone(place).date() + timedelta(days=1)
+        midnights.append(datetime.combine(tomorrow, time(), tzinfo=place).astimezone(UTC))
+    return max(midnights)
+
+
+def _openings(
+    schedule: WeeklySchedule, zones: Sequence[ZoneInfo], low: datetime, high: datetime
+) -> Iterator[datetime]:
+    """Every instant in [low, high) at which some zone's openness may begin."""
+    for place in zones:
+        day = low.astimezone(place).date() - timedelta(days=1)
+        last = high.astimezone(place).date() + timedelta(days=1)
+        while day <= last:
+            for span in schedule.ranges_on(day):
+                wall = datetime.combine(day, time(span.start // 60, span.start % 60))
+                # Both readings of an ambiguous wall time; a wall time skipped by
+                # DST is caught by the transition instant below.
+                for fold in (0, 1):
+                    instant = wall.replace(tzinfo=place, fold=fold).astimezone(UTC)
+                    if low <= instant < high:
+                        yield instant
+            day += timedelta(days=1)
+        yield from (t for t in _transitions(place, low, high) if low <= t < high)
+
+
+def _transitions(place: ZoneInfo, low: datetime, high: datetime) -> Iterator[datetime]:
+    """The UTC offset changes of `place` between `low` and `high` (to the second)."""
+    before = low.astimezone(UTC) - _OFFSET_SAMPLE
+    while before < high:
+        after = before + _OFFSET_SAMPLE
+        if before.astimezone(place).utcoffset() != after.astimezone(place).utcoffset():
+            yield _bisect_transition(place, before, after)
+        before = after
+
+
+def _bisect_transition(place: ZoneInfo, low: datetime, high: datetime) -> datetime:
+    # Transitions fall on whole seconds, so integer seconds keep the search exact.
+    target = high.astimezone(place).utcoffset()
+    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if datetime.fromtimestamp(middle, place).utcoffset() == target:
+            hi = middle
+        else:
+            lo = middle
+    return datetime.fromtimestamp(hi, UTC)

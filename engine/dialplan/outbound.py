@@ -1,0 +1,214 @@
+"""One dialled call inside the Stasis application, from originate to hang-up.
+
+ARI events for the customer's channel drive the pure call state machine
+(engine/dialplan/calls.py); this carries out what follows: an answered person
+goes straight into a free agent's bridge, or waits in line for at most the drop
+time, after which the safe-harbour message plays and the call is abandoned.
+Whatever happens, `CallObserver.call_ended` hears the outcome exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.agents.router import Router
+from engine.agents.sessions import AgentSession, AgentSessions
+from engine.aio import first_of
+from engine.ari.client import AriClient
+from engine.ari.errors import AriError
+from engine.ari.events import (
+    AriEvent,
+    ChannelDestroyed,
+    ChannelStateChange,
+    Dial,
+    PlaybackFinished,
+    StasisStart,
+)
+from engine.clock import Clock, utc_datetime
+from engine.dialplan import calls as cm
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_CHANNEL_PREFIX = "dsc-"
+SAFE_HARBOUR_MAX_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """What the runner decided to dial, and the campaign settings the call needs."""
+
+    call_id: str
+    campaign_id: int
+    entry_id: int
+    position: int
+    number: str
+    endpoint: str
+    caller_id: str
+    ring_timeout: int
+    drop_time: float
+    wrapup_seconds: float
+    safe_harbour_sound: str
+    skill_id: int | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def channel_id(self) -> str:
+        return CUSTOMER_CHANNEL_PREFIX + self.call_id
+
+
+class CallObserver(Protocol):
+    """The campaign runner: learns from each step, records the outcome."""
+
+    def call_live(self, call: LiveCall) -> None: ...
+
+    def call_routed(self, call: LiveCall) -> None: ...
+
+    def call_abandoned(self, call: LiveCall) -> None: ...
+
+    async def call_ended(self, call: LiveCall) -> None: ...
+
+
+@dataclass
+class LiveCall:
+    plan: CallPlan
+    state: cm.Call
+    dialled_at: float
+    answered_at: float | None = None
+    bridged_at: float | None = None
+    agent: AgentSession | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class OutboundCalls:
+    """Every outbound call in progress, across campaigns."""
+
+    def __init__(
+        self, ari: AriClient, sessions: AgentSessions, router: Router, clock: Clock
+    ) -> None:
+        self._ari = ari
+        self._sessions = sessions
+        self._router = router
+        self._clock = clock
+        self.live: dict[str, LiveCall] = {}
+
+    async def dial(self, plan: CallPlan, observer: CallObserver) -> LiveCall:
+        """Originate; a refused originate ends the call at once (outcome failed)."""
+        now = self._clock.now()
+        call = LiveCall(plan, cm.Call.originate(utc_datetime(now), plan.drop_time), now)
+        self.live[plan.call_id] = call
+        self._ari.on_channel(plan.channel_id, lambda event: self._on_event(call, observer, event))
+        try:
+            await self._ari.channels.originate_with_id(
+                plan.channel_id,
+                plan.endpoint,
+                app=self._ari.app,
+                app_args=f"dialer,{plan.campaign_id},{plan.call_id}",
+                caller_id=plan.caller_id or None,
+                ring_timeout=plan.ring_timeout,
+                variables=plan.variables,
+            )
+        except AriError as exc:
+            log.warning("originate to %s refused: %s", plan.number, exc)
+            await self._end(call, observer, cause=0)
+        return call
+
+    def _advance(self, call: LiveCall, event: cm.CallEvent) -> bool:
+        try:
+            call.state = cm.advance(call.state, event, utc_datetime(self._clock.now()))
+        except cm.IllegalCallTransition as exc:
+            log.debug("call %s: %s", call.plan.call_id, exc.message)
+            return False
+        return True
+
+    async def _on_event(self, call: LiveCall, observer: CallObserver, event: AriEvent) -> None:
+        if call.ended.is_set():
+            return
+        if isinstance(event, ChannelStateChange):
+            self._advance(call, cm.ChannelStateChanged(event.channel.state))
+        elif isinstance(event, Dial) and event.peer.id == call.plan.channel_id:
+            self._advance(call, cm.DialStatus(event.dialstatus))
+        elif isinstance(event, StasisStart) and event.channel.id == call.plan.channel_id:
+            await self._answered(call, observer)
+        elif isinstance(event, ChannelDestroyed) and event.channel.id == call.plan.channel_id:
+            await self._end(call, observer, cause=event.cause)
+
+    async def _answered(self, call: LiveCall, observer: CallObserver) -> None:
+        call.answered_at = self._clock.now()
+        self._advance(call, cm.ChannelStateChanged("Up"))
+        observer.call_live(call)
+        plan = call.plan
+        agent = self._router.take(plan.call_id, plan.campaign_id, plan.skill_id)
+        if agent is not None and await self._bridge(call, agent, observer):
+            return
+        self._advance(call, cm.Queued())
+        future = self._router.wait(plan.call_id, plan.campaign_id, plan.skill_id)
+        await first_of(asyncio.shield(future), self._clock.sleep(plan.drop_time), call.ended.wait())
+        if future.done() and not future.cancelled():
+            if not await self._bridge(call, future.result(), observer):
+                await self._abandon(call, observer)
+            return
+        self._router.leave(plan.call_id)
+        if not call.ended.is_set():
+            await self._abandon(call, observer)
+
+    async def _bridge(self, call: LiveCall, agent: AgentSession, observer: CallObserver) -> bool:
+        try:
+            await self._ari.bridges.add_channel(agent.bridge_id, call.plan.channel_id)
+        except AriError as exc:
+            # The customer left in the meantime, or the agent's bridge is gone.
+            log.info("call %s: bridging to %s failed: %s", call.plan.call_id, agent.name, exc)
+            self._sessions.call_ended(agent, call.plan.call_id, 0)
+            return False
+        call.agent = agent
+        call.bridged_at = self._clock.now()
+        self._advance(call, cm.Bridged(agent.agent_id))
+        self._sessions.connected(agent, call.plan.call_id)
+        observer.call_routed(call)
+        return True
+
+    async def _abandon(self, call: LiveCall, observer: CallObserver) -> None:
+        if not self._advance(call, cm.DropTimeout()):
+            return
+        observer.call_abandoned(call)
+        channel = call.plan.channel_id
+        with contextlib.suppress(AriError):
+            playback = await self._ari.channels.play(channel, call.plan.safe_harbour_sound)
+            finished = asyncio.Event()
+
+            def on_finished(event: PlaybackFinished) -> None:
+                if event.playback.id == playback.id:
+                    finished.set()
+
+            sub = self._ari.on(PlaybackFinished, on_finished)
+            try:
+                await first_of(
+                    finished.wait(),
+                    call.ended.wait(),
+                    self._clock.sleep(SAFE_HARBOUR_MAX_SECONDS),
+                )
+            finally:
+                sub.cancel()
+        if not call.ended.is_set():
+            with contextlib.suppress(AriError):
+                await self._ari.channels.hangup(channel, reason="normal")
+
+    async def _end(self, call: LiveCall, observer: CallObserver, cause: int) -> None:
+        if call.ended.is_set():
+            return
+        call.ended.set()
+        self._advance(call, cm.HungUp(cause))
+        self._router.leave(call.plan.call_id)
+        self.live.pop(call.plan.call_id, None)
+        if call.agent is not None:
+            self._sessions.call_ended(call.agent, call.plan.call_id, call.plan.wrapup_seconds)
+        await observer.call_ended(call)
+
+    async def hangup(self, call_id: str) -> None:
+        call = self.live.get(call_id)
+        if call is not None:
+            with contextlib.suppress(AriError):
+                await self._ari.channels.hangup(call.plan.channel_id, reason="normal")

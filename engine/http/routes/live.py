@@ -1,0 +1,279 @@
+"""Agent sessions (log-in, pause, wrap-up) and live status of agents and campaigns."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from engine.agents.sessions import AgentSession
+from engine.auth.service import Principal
+from engine.errors import Conflict, Forbidden, ValidationFailed
+from engine.http.api import STAFF, Api
+from engine.http.keys import CLOCK, DB
+from engine.http.routes.campaigns import path_id
+from engine.store import agents as agent_store
+from engine.store import campaigns as campaign_store
+from engine.telephony import RUNTIME, Runtime
+
+PEOPLE = frozenset({"admin", "supervisor", "agent"})
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    campaign_ids: list[int] | None = Field(
+        None, description="the campaigns to work on; all the agent's campaigns when omitted"
+    )
+
+
+class PauseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=150)
+
+
+class AgentStatus(BaseModel):
+    agent_id: int
+    name: str
+    state: str
+    since: float
+    seconds_in_state: float
+    pause_reason: str | None
+    call_id: str | None
+    campaign_ids: list[int]
+
+
+class AgentStatusList(BaseModel):
+    items: list[AgentStatus]
+
+
+class CampaignLive(BaseModel):
+    campaign_id: int
+    name: str
+    status: str
+    mode: str
+    agents_logged_in: int
+    agents_available: int
+    agents_paused: int
+    agents_busy: int
+    calls_dialling: int
+    callers_waiting: int
+    dialled: int
+    answered: int
+    connected: int
+    abandoned: int
+    abandon_rate_percent: float
+    outcomes: dict[str, int]
+
+
+class CampaignLiveList(BaseModel):
+    items: list[CampaignLive]
+
+
+def runtime_of(request: web.Request) -> Runtime:
+    runtime = request.app.get(RUNTIME)
+    if runtime is None:
+        raise Conflict("telephony is disabled in this engine's configuration (ari.enabled)")
+    return runtime
+
+
+def _status(session: AgentSession, now: float) -> AgentStatus:
+    since = session.state.since.timestamp()
+    return AgentStatus(
+        agent_id=session.agent_id,
+        name=session.name,
+        state=session.status.value,
+        since=since,
+        seconds_in_state=round(max(0.0, now - since), 3),
+        pause_reason=session.state.pause_reason,
+        call_id=session.state.call_id,
+        campaign_ids=sorted(session.campaigns),
+    )
+
+
+async def _own_agent(conn: AsyncConnection, principal: Principal, agent_id: int) -> None:
+    """Agents act on themselves only; staff on anyone."""
+    if principal.role in STAFF:
+        return
+    agent = await agent_store.get_agent(conn, agent_id)
+    if principal.kind != "user" or agent["user_id"] != principal.id:
+        raise Forbidden("agents may only act on their own session", {"agent_id": agent_id})
+
+
+async def _checked(request: web.Request, principal: Principal) -> int:
+    agent_id = path_id(request)
+    async with request.app[DB].connect() as conn:
+        await _own_agent(conn, principal, agent_id)
+    return agent_id
+
+
+def register(api: Api) -> None:
+    @api.route(
+        "POST",
+        "/v1/agents/{id}/login",
+        summary="Log the agent in: its phone is called",
+        tag="agent sessions",
+        roles=PEOPLE,
+        body=LoginBody,
+        response=AgentStatus,
+        errors=(409,),
+    )
+    async def agent_login(
+        request: web.Request, principal: Principal, body: LoginBody
+    ) -> AgentStatus:
+        runtime = runtime_of(request)
+        agent_id = path_id(request)
+        async with request.app[DB].connect() as conn:
+            await _own_agent(conn, principal, agent_id)
+            agent = await agent_store.get_agent(conn, agent_id)
+            assigned = set(await campaign_store.campaigns_of_agent(conn, agent_id))
+            skills = {
+                row["skill_id"]: row["capacity"]
+                for row in await agent_store.agent_skill_rows(conn, agent_id)
+                if row["enabled"]
+            }
+        if not agent["active"]:
+            raise Conflict("this agent is deactivated")
+        wanted = set(body.campaign_ids) if body.campaign_ids is not None else assigned
+        if not wanted <= assigned:
+            raise ValidationFailed(
+                "the agent is not assigned to these campaigns",
+                [
+                    {
+                        "field": "campaign_ids",
+                        "message": f"not assigned: {sorted(wanted - assigned)}",
+                    }
+                ],
+            )
+        session = await runtime.sessions.login(
+            agent_id, agent["name"], agent["endpoint"], frozenset(wanted), skills
+        )
+        return _status(session, request.app[CLOCK].now())
+
+    @api.route(
+        "POST",
+        "/v1/agents/{id}/logout",
+        summary="Log out: the live leg is hung up",
+        tag="agent sessions",
+        roles=PEOPLE,
+        status=204,
+        errors=(409,),
+    )
+    async def agent_logout(request: web.Request, principal: Principal) -> None:
+        await runtime_of(request).sessions.logout(await _checked(request, principal))
+
+    @api.route(
+        "POST",
+        "/v1/agents/{id}/pause",
+        summary="Pause with a reason",
+        tag="agent sessions",
+        roles=PEOPLE,
+        body=PauseBody,
+        response=AgentStatus,
+        errors=(409,),
+    )
+    async def agent_pause(
+        request: web.Request, principal: Principal, body: PauseBody
+    ) -> AgentStatus:
+        agent_id = await _checked(request, principal)
+        session = runtime_of(request).sessions.pause(agent_id, body.reason)
+        return _status(session, request.app[CLOCK].now())
+
+    for action, summary in (
+        ("unpause", "Back to work"),
+        ("wrapup-done", "End the wrap-up now"),
+        ("reconnect", "Call the agent's phone again after the leg dropped"),
+    ):
+        _register_action(api, action, summary)
+
+    @api.route(
+        "GET",
+        "/v1/agents/{id}/status",
+        summary="An agent's live state",
+        tag="agent sessions",
+        roles=PEOPLE,
+        response=AgentStatus,
+    )
+    async def agent_status(request: web.Request, principal: Principal) -> AgentStatus:
+        agent_id = await _checked(request, principal)
+        return _status(runtime_of(request).sessions.get(agent_id), request.app[CLOCK].now())
+
+    @api.route(
+        "GET",
+        "/v1/live/agents",
+        summary="Every logged-in agent's live state",
+        tag="supervision",
+        roles=STAFF,
+        response=AgentStatusList,
+    )
+    async def live_agents(request: web.Request, principal: Principal) -> AgentStatusList:
+        now = request.app[CLOCK].now()
+        sessions = runtime_of(request).sessions.all()
+        return AgentStatusList(items=[_status(s, now) for s in sessions])
+
+    @api.route(
+        "GET",
+        "/v1/live/campaigns",
+        summary="Live figures of the active campaigns",
+        tag="supervision",
+        roles=STAFF,
+        response=CampaignLiveList,
+    )
+    async def live_campaigns(request: web.Request, principal: Principal) -> CampaignLiveList:
+        return CampaignLiveList(items=campaign_figures(runtime_of(request)))
+
+
+def campaign_figures(runtime: Runtime) -> list[CampaignLive]:
+    items = []
+    for runner in runtime.dialer.runners.values():
+        agents = runtime.sessions.of_campaign(runner.id)
+        states = [s.status.value for s in agents]
+        counters = runner.counters
+        items.append(
+            CampaignLive(
+                campaign_id=runner.id,
+                name=runner.campaign.name,
+                status=runner.campaign.status,
+                mode=runner.campaign.mode,
+                agents_logged_in=len(agents),
+                agents_available=states.count("idle"),
+                agents_paused=states.count("paused") + states.count("disconnected"),
+                agents_busy=sum(
+                    states.count(s) for s in ("reserved", "ringing", "talking", "wrap_up")
+                ),
+                calls_dialling=sum(1 for c in runner.live.values() if c.answered_at is None),
+                callers_waiting=runtime.router.waiting_count(runner.id),
+                dialled=counters.dialled,
+                answered=counters.live,
+                connected=counters.routed,
+                abandoned=counters.abandoned,
+                abandon_rate_percent=round(100 * counters.abandoned / counters.live, 2)
+                if counters.live
+                else 0.0,
+                outcomes=dict(counters.outcomes),
+            )
+        )
+    return items
+
+
+def _register_action(api: Api, action: str, summary: str) -> None:
+    async def handler(request: web.Request, principal: Principal) -> AgentStatus:
+        agent_id = await _checked(request, principal)
+        sessions = runtime_of(request).sessions
+        if action == "unpause":
+            session = sessions.unpause(agent_id)
+        elif action == "wrapup-done":
+            session = sessions.wrapup_done(agent_id)
+        else:
+            session = await sessions.reconnect(agent_id)
+        return _status(session, request.app[CLOCK].now())
+
+    handler.__name__ = "agent_" + action.replace("-", "_")
+    api.route(
+        "POST",
+        f"/v1/agents/{{id}}/{action}",
+        summary=summary,
+        tag="agent sessions",
+        roles=PEOPLE,
+        response=AgentStatus,
+        errors=(409,),
+    )(handler)

@@ -1,0 +1,320 @@
+"""Loading into the real database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from engine.dialer.leads import (
+    LeadFormatError,
+    LoadProgress,
+    list_loads,
+    load_leads,
+    remove_load,
+)
+from engine.errors import NotFound, ValidationFailed
+from engine.store.tables import (
+    campaigns,
+    contacts,
+    dispositions,
+    disposition_options,
+    lead_loads,
+    spool_destinations,
+    spool_entries,
+)
+from tests.dialer.leads.conftest import Setup, make_setup
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+
+
+async def load(setup: Setup, data: bytes | str, fmt: str = "csv", **options: Any) -> Any:
+    chunk = data.encode() if isinstance(data, str) else data
+    kwargs: dict[str, Any] = {
+        "default_region": "US",
+        "duplicate_policy": "skip",
+        "now": NOW,
+        "source_name": f"test.{fmt}",
+    }
+    kwargs.update(options)
+    return await load_leads(setup.engine, setup.campaign_id, [chunk], fmt, **kwargs)
+
+
+async def entries(setup: Setup) -> list[dict[str, Any]]:
+    """Every spool entry with its contact and its numbers in position order."""
+    async with setup.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(spool_entries, contacts.c.phone, contacts.c.data, contacts.c.external_id)
+                .join(contacts, contacts.c.id == spool_entries.c.contact_id)
+                .order_by(spool_entries.c.id)
+            )
+        ).mappings()
+        found = [dict(r) for r in rows]
+        for entry in found:
+            entry["numbers"] = list(
+                await conn.scalars(
+                    select(spool_destinations.c.number)
+                    .where(spool_destinations.c.entry_id == entry["id"])
+                    .order_by(spool_destinations.c.position)
+                )
+            )
+    return found
+
+
+async def count(setup: Setup, table: Any) -> int:
+    async with setup.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+CSV = (
+    "crm_id,name,phone,mobile,work,priority,agent,due_at\n"
+    "A1,Ana,(201) 555-0123,415 555 0100,,5,1001,\n"
+    "B2,Bob,nope,,,,,\n"
+    ",Cy,212-555-0111,,,,ghost,2030-06-01T08:00:00Z\n"
+    "D4,Di,212-555-0112,,,x,,\n"
+)
+
+
+async def test_csv_load_writes_contacts_entries_and_destinations(setup: Setup) -> None:
+    report = await load(setup, CSV)
+    assert (report.loaded, report.updated, report.skipped, report.failed) == (2, 0, 0, 2)
+    assert [(e.line, e.field) for e in report.errors] == [(3, "phone"), (5, "priority")]
+    assert report.errors_total == 2
+    assert report.unresolved_agents == 1
+    assert report.status == "done"
+    ana, cy = await entries(setup)
+    assert ana["state"] == "pending"
+    assert ana["priority"] == 5
+    assert ana["due_at"] == NOW
+    assert ana["bound_agent_id"] == setup.agent_id
+    assert ana["load_id"] == report.load_id
+    assert ana["numbers"] == ["+12015550123", "+14155550100"]
+    assert ana["external_id"] == "A1"
+    assert ana["data"] == {
+        "crm_id": "A1",
+        "name": "Ana",
+        "phone": "(201) 555-0123",
+        "mobile": "415 555 0100",
+        "work": "",
+    }
+    assert cy["due_at"] == datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
+    assert cy["bound_agent_id"] is None
+    assert cy["external_id"] is None
+    (summary,) = await list_loads(setup.engine, setup.campaign_id)
+    assert (summary.id, summary.status, summary.rows_loaded, summary.rows_failed) == (
+        report.load_id,
+        "done",
+        2,
+        2,
+    )
+    assert summary.entries == 2
+
+
+async def test_ucontact_and_json_loads(setup: Setup) -> None:
+    base = "Ventas->;098344484;a=1:b=2;099124484;9999;ventas-agent\nOtra;098344485\n"
+    report = await load(setup, base, "ucontact", default_region="UY", timezone="America/Montevideo")
+    assert (report.loaded, report.failed) == (1, 1)
+    members = (
+        '{"items": [{"communications": [{"destination": "+12015550123"}], "name": "Zed",'
+        ' "variables": {"k": "v"}, "timezone": {"name": "America/Chicago"}}]}'
+    )
+    assert (await load(setup, members, "json")).loaded == 1
+    uy, zed = await entries(setup)
+    assert uy["numbers"] == ["+59898344484", "+59899124484"]
+    assert uy["variables"] == uy["data"] == {"a": "1", "b": "2"}
+    assert uy["timezone"] == "America/Montevideo"
+    assert uy["priority"] == 9999
+    assert uy["bound_agent_id"] == setup.agent_id
+    assert zed["timezone"] == "America/Chicago"
+    assert zed["data"] == {"k": "v", "name": "Zed"}
+
+
+async def test_batches_commit_with_the_load_id_and_a_crash_keeps_them(setup: Setup) -> None:
+    rows = "".join(f"C{i},n{i},201555{i:04d},,\n" for i in range(10))
+    seen: list[LoadProgress] = []
+
+    def source() -> Iterator[bytes]:
+        yield b"crm_id,name,phone,mobile,work\n"
+        yield rows.encode()
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        await load_leads(
+            setup.engine,
+            setup.campaign_id,
+            source(),
+            "csv",
+            default_region="US",
+            duplicate_policy="skip",
+            now=NOW,
+            source_name="crash.csv",
+            progress=seen.append,
+            batch_size=4,
+        )
+    # 10 rows in batches of 4: two committed, the third lost with the crash.
+    assert [p.loaded for p in seen] == [4, 8]
+    (summary,) = await list_loads(setup.engine, setup.campaign_id)
+    assert (summary.status, summary.rows_loaded, summary.entries) == ("failed", 8, 8)
+    assert await count(setup, contacts) == 8
+
+
+async def test_async_sources_stream_in(setup: Setup) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"phone,name\n201555"
+        yield b"0123,a\n2015550124,b\n"
+
+    report = await load_leads(
+        setup.engine,
+        setup.campaign_id,
+        body(),
+        "csv",
+        default_region="US",
+        duplicate_policy="skip",
+        now=NOW,
+        source_name="upload",
+    )
+    assert report.loaded == 2
+
+
+async def test_duplicates_skip_update_allow(setup: Setup) -> None:
+    first = "crm_id,name,phone,mobile\nA1,Ana,2015550123,\n,Bo,2015550124,\n,Bo again,2015550124,\n"
+    report = await load(setup, first)
+    assert (report.loaded, report.skipped) == (2, 1)
+
+    again = "crm_id,name,phone,mobile,priority\nA1,Ana v2,2125550000,4155550100,9\n,Bo v2,2015550124,4155550101,3\n"
+    report = await load(setup, again)
+    assert (report.loaded, report.updated, report.skipped) == (0, 0, 2)
+
+    report = await load(setup, again, duplicate_policy="update")
+    assert (report.loaded, report.updated, report.skipped) == (0, 2, 0)
+    ana, bo = await entries(setup)
+    assert ana["data"]["name"] == "Ana v2"
+    assert ana["priority"] == 9
+    # Matched by external id: the main number stays, the alternates are replaced.
+    assert ana["numbers"] == ["+12015550123", "+14155550100"]
+    assert bo["numbers"] == ["+12015550124", "+14155550101"]
+    assert bo["updated_at"] == NOW
+
+    # A live entry is left alone.
+    async with setup.engine.begin() as conn:
+        await conn.execute(
+            update(spool_entries).where(spool_entries.c.id == bo["id"]).values(state="dialling")
+        )
+    report = await load(setup, "phone,name\n2015550124,Bo v3\n", duplicate_policy="update")
+    assert (report.updated, report.skipped) == (0, 1)
+
+    report = await load(setup, again, duplicate_policy="allow")
+    assert report.loaded == 2
+    rows = await entries(setup)
+    assert len(rows) == 4
+    # Allowed again by external id: a second entry for the same contact.
+    assert rows[2]["contact_id"] == ana["contact_id"]
+    assert await count(setup, contacts) == 3
+
+
+async def test_a_shared_database_gives_known_contacts_an_entry(db_url: str) -> None:
+    from engine.store.db import create_engine
+
+    engine = create_engine(db_url)
+    try:
+        one = await make_setup(engine, "One")
+        async with engine.begin() as conn:
+            other = (
+                await conn.execute(
+                    insert(campaigns)
+                    .values(name="Two", mode="power", contact_database_id=one.database_id)
+                    .returning(campaigns.c.id)
+                )
+            ).scalar_one()
+        data = b"crm_id,phone\nA1,2015550123\n"
+        await load(one, data)
+        two = Setup(engine, int(other), one.database_id, one.agent_id)
+        assert (await load(two, data)).loaded == 1
+        assert await count(one, contacts) == 1
+        assert await count(one, spool_entries) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_remove_a_load_keeps_live_and_finished_entries(setup: Setup) -> None:
+    first = await load(setup, "phone\n2015550100\n")
+    report = await load(setup, "phone\n" + "".join(f"201555{i:04d}\n" for i in range(1, 6)))
+    rows = [r for r in await entries(setup) if r["load_id"] == report.load_id]
+    async with setup.engine.begin() as conn:
+        for row, state in zip(rows, ["dialling", "done", "waiting_retry"], strict=False):
+            await conn.execute(
+                update(spool_entries).where(spool_entries.c.id == row["id"]).values(state=state)
+            )
+        option = (
+            await conn.execute(
+                insert(disposition_options)
+                .values(campaign_id=setup.campaign_id, name="callback")
+                .returning(disposition_options.c.id)
+            )
+        ).scalar_one()
+        await conn.execute(
+            insert(dispositions).values(
+                campaign_id=setup.campaign_id, contact_id=rows[3]["contact_id"], option_id=option
+            )
+        )
+    removed = await remove_load(setup.engine, report.load_id)
+    assert removed.entries_removed == 3  # waiting_retry and two pending
+    assert removed.entries_kept == {"dialling": 1, "done": 1}
+    # Two contacts keep their entries, one keeps its disposition.
+    assert (removed.contacts_removed, removed.contacts_kept) == (2, 3)
+    assert not removed.load_deleted
+    loads = {s.id: s for s in await list_loads(setup.engine, setup.campaign_id)}
+    assert loads[report.load_id].status == "removed"
+    assert loads[report.load_id].entries == 2
+
+    gone = await remove_load(setup.engine, first.load_id)
+    assert (gone.entries_removed, gone.contacts_removed, gone.load_deleted) == (1, 1, True)
+    assert first.load_id not in {s.id for s in await list_loads(setup.engine, setup.campaign_id)}
+    with pytest.raises(NotFound):
+        await remove_load(setup.engine, first.load_id)
+
+
+async def test_unreadable_input(setup: Setup) -> None:
+    # Nothing stored: no load is left behind.
+    with pytest.raises(LeadFormatError, match="main phone"):
+        await load(setup, "name\nAna\n")
+    assert await count(setup, lead_loads) == 0
+    # Broken after good rows: those stay, the load says why it stopped.
+    report = await load(setup, '[{"phone": "2015550123"}, {"phone": ', "json")
+    assert (report.loaded, report.status) == (1, "failed")
+    assert report.fatal is not None and "end of JSON" in report.fatal
+    (summary,) = await list_loads(setup.engine, setup.campaign_id)
+    assert summary.status == "failed"
+
+
+async def test_bad_arguments(setup: Setup) -> None:
+    with pytest.raises(NotFound):
+        await load_leads(
+            setup.engine,
+            999,
+            [b""],
+            "csv",
+            default_region="US",
+            duplicate_policy="skip",
+            now=NOW,
+            source_name="x",
+        )
+    for bad in ({"fmt": "xml"}, {"default_region": "XX"}, {"duplicate_policy": "merge"}):
+        options: dict[str, Any] = {"default_region": "US", "duplicate_policy": "skip", **bad}
+        fmt = options.pop("fmt", "csv")
+        with pytest.raises(ValidationFailed):
+            await load(setup, "phone\n", fmt, **options)
+    with pytest.raises(ValidationFailed, match="time zone"):
+        await load(setup, "phone\n", timezone="Nowhere/Town")
+    async with setup.engine.begin() as conn:
+        bare = (
+            await conn.execute(
+                insert(campaigns).values(name="bare", mode="power").returning(campaigns.c.id)
+            )
+        ).scalar_one()
+    with pytest.raises(ValidationFailed, match="no contact database"):
+        await load(Setup(setup.engine, int(bare), 0, 0), "phone\n")
