@@ -115,6 +115,12 @@ def cmd_config_show(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    from engine.demo.run import run_demo
+
+    return asyncio.run(run_demo(config, seconds=args.seconds, agents=args.agents, leads=args.leads))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dialspool", description=__doc__)
     parser.add_argument("--version", action="version", version=f"dialspool {__version__}")
@@ -154,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_parser(
         "show", help="print the effective configuration, secrets masked"
     ).set_defaults(func=cmd_config_show)
+    demo = sub.add_parser("demo", help="a live predictive campaign against a running simulator")
+    demo.add_argument("--seconds", type=float, help="stop after this many seconds")
+    demo.add_argument("--agents", type=int, default=10)
+    demo.add_argument("--leads", type=int, default=10_000)
+    demo.set_defaults(func=cmd_demo)
+
+    from engine.sim import cli as sim_cli
+
+    sim_cli.add_parser(sub)
     return parser
 
 
@@ -162,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         logs.configure(config.logging.level, config.logging.format)
+        if hasattr(args, "handler"):  # commands that need no engine configuration
+            return int(args.handler(args))
         command: Command = args.func
         return command(args, config)
     except (DialspoolError, UsageError) as exc:

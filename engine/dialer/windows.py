@@ -4,8 +4,8 @@ A `WeeklySchedule` says, for each weekday of a zone's *wall clock*, which
 half-open ranges [start, end) are open, minus holidays. "Open at instant t in
 zone z" is decided on t's local wall time in z, so DST needs no special case
 when checking; `next_open` finds the earliest open instant by looking only at
-the instants where openness can begin (range starts under either reading of an
-ambiguous wall time, and the DST transitions themselves).
+the instants where openness can change (range boundaries under either reading
+of an ambiguous wall time, and the DST transitions themselves).
 
 When the callee may be in several zones (a number whose prefix spans zones),
 every check is conservative: the window must hold in all of them.
@@ -27,6 +27,7 @@ Rule packs and their sources (our reading; have counsel confirm for your use):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -258,13 +259,22 @@ def next_open(
     """The earliest instant >= `now` open in every zone, or None within `horizon`."""
     if is_open(schedule, zones, now):
         return now
+    # The zones furthest apart first: when they never meet, the intersection
+    # empties after two of them instead of after every zone of a country.
+    offsets = {place: now.astimezone(place).utcoffset() for place in dict.fromkeys(zones)}
+    ordered = sorted(offsets, key=lambda place: offsets[place] or timedelta(0))
+    ordered = [ordered[0], ordered[-1], *ordered[1:-1]][: len(ordered)]
     end = now + horizon
-    low = now
+    low = now.astimezone(UTC)
     while low < end:
         high = min(low + _CHUNK, end)
-        for candidate in sorted(set(_openings(schedule, zones, low, high))):
-            if is_open(schedule, zones, candidate):
-                return candidate.astimezone(UTC)
+        common = [(low, high)]
+        for place in ordered:
+            common = _intersect(common, _open_intervals(schedule, place, low, high))
+            if not common:
+                break
+        if common:
+            return common[0][0]
         low = high
     return None
 
@@ -293,24 +303,63 @@ def next_local_midnight(zones: Sequence[ZoneInfo], at: datetime) -> datetime:
     return max(midnights)
 
 
-def _openings(
-    schedule: WeeklySchedule, zones: Sequence[ZoneInfo], low: datetime, high: datetime
+Interval = tuple[datetime, datetime]
+
+
+def _open_intervals(
+    schedule: WeeklySchedule, place: ZoneInfo, low: datetime, high: datetime
+) -> list[Interval]:
+    """The open [start, end) intervals of one zone within [low, high), in UTC.
+
+    Openness can only change where the wall clock reaches a range boundary
+    (under either reading of an ambiguous wall time) or jumps (a DST change);
+    between two such instants it is constant, so checking each piece's first
+    instant is exact.
+    """
+    cuts = {low, high}
+    cuts.update(t for t in _boundaries(schedule, place, low, high) if low < t < high)
+    cuts.update(t for t in _transitions(place, low, high) if low < t < high)
+    points = sorted(cuts)
+    intervals: list[Interval] = []
+    for start, stop in itertools.pairwise(points):
+        if not schedule.contains(start.astimezone(place)):
+            continue
+        if intervals and intervals[-1][1] == start:
+            intervals[-1] = (intervals[-1][0], stop)
+        else:
+            intervals.append((start, stop))
+    return intervals
+
+
+def _boundaries(
+    schedule: WeeklySchedule, place: ZoneInfo, low: datetime, high: datetime
 ) -> Iterator[datetime]:
-    """Every instant in [low, high) at which some zone's openness may begin."""
-    for place in zones:
-        day = low.astimezone(place).date() - timedelta(days=1)
-        last = high.astimezone(place).date() + timedelta(days=1)
-        while day <= last:
-            for span in schedule.ranges_on(day):
-                wall = datetime.combine(day, time(span.start // 60, span.start % 60))
-                # Both readings of an ambiguous wall time; a wall time skipped by
-                # DST is caught by the transition instant below.
+    day = low.astimezone(place).date() - timedelta(days=1)
+    last = high.astimezone(place).date() + timedelta(days=1)
+    while day <= last:
+        for span in schedule.ranges_on(day):
+            for minute in (span.start, span.end):
+                wall = datetime.combine(day, time()) + timedelta(minutes=minute)
+                # Both readings of an ambiguous wall time; a wall time skipped
+                # by DST is caught by the transition itself.
                 for fold in (0, 1):
-                    instant = wall.replace(tzinfo=place, fold=fold).astimezone(UTC)
-                    if low <= instant < high:
-                        yield instant
-            day += timedelta(days=1)
-        yield from (t for t in _transitions(place, low, high) if low <= t < high)
+                    yield wall.replace(tzinfo=place, fold=fold).astimezone(UTC)
+        day += timedelta(days=1)
+
+
+def _intersect(first: list[Interval], second: list[Interval]) -> list[Interval]:
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(first) and j < len(second):
+        start = max(first[i][0], second[j][0])
+        stop = min(first[i][1], second[j][1])
+        if start < stop:
+            result.append((start, stop))
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
 
 
 def _transitions(place: ZoneInfo, low: datetime, high: datetime) -> Iterator[datetime]:

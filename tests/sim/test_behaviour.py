@@ -250,15 +250,19 @@ async def test_machine_detected_after_continue_into_amd(ari: Any) -> None:
     cause = await ari.call("GET", "/channels/m1/variable", {"variable": "AMDCAUSE"})
     assert cause.body["value"].startswith("LONGGREETING")
     kinds = [e["type"] for e in log.of("m1")][-7:]
-    assert kinds == [
-        "StasisEnd",
-        "ChannelVarset",
-        "ChannelDialplan",
-        "ChannelVarset",
-        "ChannelVarset",
-        "ChannelDialplan",
-        "ChannelVarset",
-    ] or kinds[-1] == "StasisStart"
+    assert (
+        kinds
+        == [
+            "StasisEnd",
+            "ChannelVarset",
+            "ChannelDialplan",
+            "ChannelVarset",
+            "ChannelVarset",
+            "ChannelDialplan",
+            "ChannelVarset",
+        ]
+        or kinds[-1] == "StasisStart"
+    )
     await log.close()
 
 
@@ -284,7 +288,9 @@ async def _answered(ari: Any, log: Any, channel_id: str) -> None:
         "POST", "/channels", {"endpoint": "Local/5001@lab", "app": "trace", "channelId": channel_id}
     )
     await log.wait_for(
-        lambda evs: any(e["type"] == "StasisStart" and e["channel"]["id"] == channel_id for e in evs)
+        lambda evs: any(
+            e["type"] == "StasisStart" and e["channel"]["id"] == channel_id for e in evs
+        )
     )
 
 

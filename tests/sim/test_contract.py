@@ -23,9 +23,7 @@ def _fill(path: str) -> str:
 def _valid_value(param: Any) -> str:
     if param.allowed_values:
         return str(param.allowed_values[0])
-    return {"int": "1", "long": "1", "boolean": "true", "double": "1.0"}.get(
-        param.data_type, "x"
-    )
+    return {"int": "1", "long": "1", "boolean": "true", "double": "1.0"}.get(param.data_type, "x")
 
 
 def _rest_ops(declarations: Declarations) -> list[Operation]:

@@ -216,7 +216,9 @@ async def test_replay(ari: Any, scenario: str) -> None:
         elif step["kind"] == "response":
             request = pending.pop(0)
             got = await _send(ari, ids, request)
-            ids.learn(step.get("body"), got.body if got.content_type == "application/json" else None)
+            ids.learn(
+                step.get("body"), got.body if got.content_type == "application/json" else None
+            )
             sim_owned.update(ids.to_sim[t] for t in trace_owned if t in ids.to_sim)
             if request["method"] == "DELETE" and request["path"].startswith("/channels/"):
                 deleted.add(request["path"].rsplit("/", 1)[-1])

@@ -238,6 +238,8 @@ class _Reader:
         for item in items:
             if isinstance(item, Lead):
                 self.pending.append(item)
+                if len(self.pending) >= self.batch_size:
+                    await self.flush()
                 continue
             report.errors_total += 1
             if len(report.errors) < MAX_REPORTED_ERRORS:
@@ -246,8 +248,6 @@ class _Reader:
                 self._last_failed_line = item.line
                 report.failed += 1
                 self.pending_failed += 1
-        if len(self.pending) >= self.batch_size:
-            await self.flush()
 
     async def flush(self) -> None:
         if not self.pending and not self.pending_failed:

@@ -24,7 +24,7 @@ def brute_force(plus: list[float], minus: list[float], fixed: int) -> float:
 
 
 @given(plus=probs, minus=probs, fixed=st.integers(-2, 3))
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_exact_outlook_matches_enumeration(
     plus: list[float], minus: list[float], fixed: int
 ) -> None:

@@ -1,0 +1,1 @@
+"""`dialspool demo`: a live predictive campaign against the simulator, with progress."""
