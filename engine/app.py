@@ -13,13 +13,15 @@ from engine.auth.service import AuthService
 from engine.clock import Clock, LoopClock
 from engine.config import Config
 from engine.dialer.campaign_service import CampaignService
+from engine.dialer.dispositions import DispositionService
 from engine.errors import ConfigError
 from engine.http.api import AUTH_SERVICE, Api
 from engine.http.errors import error_middleware
 from engine.http.keys import CLOCK, CONFIG, DB, HEALTH_SOURCES
 from engine.http.middleware import request_id_middleware
-from engine.http.routes import agents, campaigns, docs, health, live, session, users
+from engine.http.routes import agents, campaigns, dispositions, docs, health, live, session, users
 from engine.http.routes.campaigns import CAMPAIGNS
+from engine.http.routes.dispositions import DISPOSITIONS
 from engine.store import migrate
 from engine.store.db import create_engine
 from engine.telephony import RUNTIME, Runtime
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def build_api() -> Api:
     api = Api()
-    for module in (health, session, users, campaigns, agents, live, docs):
+    for module in (health, session, users, campaigns, agents, live, dispositions, docs):
         module.register(api)
     return api
 
@@ -47,6 +49,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         app[DB] = engine
         app[AUTH_SERVICE] = AuthService(engine, app[CLOCK], config.auth)
         app[CAMPAIGNS] = CampaignService(engine, app[CLOCK])
+        app[DISPOSITIONS] = DispositionService(engine, app[CLOCK])
         yield
     finally:
         await engine.dispose()

@@ -259,24 +259,83 @@ def next_open(
     """The earliest instant >= `now` open in every zone, or None within `horizon`."""
     if is_open(schedule, zones, now):
         return now
-    # The zones furthest apart first: when they never meet, the intersection
-    # empties after two of them instead of after every zone of a country.
-    offsets = {place: now.astimezone(place).utcoffset() for place in dict.fromkeys(zones)}
-    ordered = sorted(offsets, key=lambda place: offsets[place] or timedelta(0))
-    ordered = [ordered[0], ordered[-1], *ordered[1:-1]][: len(ordered)]
     end = now + horizon
+    places = _distinct(tuple(zones), now.astimezone(UTC).year, end.astimezone(UTC).year)
     low = now.astimezone(UTC)
     while low < end:
         high = min(low + _CHUNK, end)
         common = [(low, high)]
-        for place in ordered:
+        for place in places:
             common = _intersect(common, _open_intervals(schedule, place, low, high))
             if not common:
                 break
         if common:
             return common[0][0]
-        low = high
+        low = _resume_at(schedule, places, low, high, end)
     return None
+
+
+def _resume_at(
+    schedule: WeeklySchedule,
+    places: Sequence[ZoneInfo],
+    low: datetime,
+    high: datetime,
+    end: datetime,
+) -> datetime:
+    """Where to look after [low, high) held no opening.
+
+    A whole week without holidays or DST changes that has no opening proves
+    that none comes before the next DST change: with fixed offsets the weekly
+    pattern repeats, and holidays can only close more. Zones that never meet
+    (a French pack on a number spanning the Americas) then cost a few weeks of
+    search rather than a year.
+    """
+    if high - low < _CHUNK or any(_transitions(place, low, high) for place in places):
+        return high
+    for place in places:
+        day = low.astimezone(place).date() - timedelta(days=1)
+        while day <= high.astimezone(place).date() + timedelta(days=1):
+            if schedule.is_holiday(day):
+                return high
+            day += timedelta(days=1)
+    upcoming = [t for place in places for t in _transitions(place, high, end)]
+    return max(high, min(upcoming)) if upcoming else end
+
+
+def _distinct(zones: tuple[ZoneInfo, ...], first_year: int, last_year: int) -> list[ZoneInfo]:
+    """One zone per behaviour (same offset, same changes), furthest apart first.
+
+    A number's candidate zones are often many names for one clock (15 names
+    of UTC-4 without DST in the North American plan). Putting the extreme
+    offsets first empties the intersection early when the zones never meet.
+    """
+    behaviours: dict[tuple[object, ...], ZoneInfo] = {}
+    for place in dict.fromkeys(zones):
+        signature = tuple(
+            item for year in range(first_year, last_year + 1) for item in _changes(place, year)
+        )
+        behaviours.setdefault(signature, place)
+    reference = datetime(first_year, 1, 1, tzinfo=UTC)
+    ordered = sorted(
+        behaviours.values(), key=lambda place: reference.astimezone(place).utcoffset() or 0
+    )
+    return [ordered[0], ordered[-1], *ordered[1:-1]][: len(ordered)]
+
+
+@lru_cache(maxsize=4096)
+def _changes(place: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta | None], ...]:
+    """The offset at the start of `year`, then each change within it."""
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    stop = datetime(year + 1, 1, 1, tzinfo=UTC)
+    changes = [(start, start.astimezone(place).utcoffset())]
+    before = start
+    while before < stop:
+        after = min(before + _OFFSET_SAMPLE, stop)
+        if before.astimezone(place).utcoffset() != after.astimezone(place).utcoffset():
+            moment = _bisect_transition(place, before, after)
+            changes.append((moment, moment.astimezone(place).utcoffset()))
+        before = after
+    return tuple(changes)
 
 
 def is_callable(pack: RulePack, zones: Sequence[ZoneInfo], now: datetime) -> bool:
@@ -362,14 +421,12 @@ def _intersect(first: list[Interval], second: list[Interval]) -> list[Interval]:
     return result
 
 
-def _transitions(place: ZoneInfo, low: datetime, high: datetime) -> Iterator[datetime]:
-    """The UTC offset changes of `place` between `low` and `high` (to the second)."""
-    before = low.astimezone(UTC) - _OFFSET_SAMPLE
-    while before < high:
-        after = before + _OFFSET_SAMPLE
-        if before.astimezone(place).utcoffset() != after.astimezone(place).utcoffset():
-            yield _bisect_transition(place, before, after)
-        before = after
+def _transitions(place: ZoneInfo, low: datetime, high: datetime) -> list[datetime]:
+    """The UTC offset changes of `place` within [low, high)."""
+    years = range(low.astimezone(UTC).year, high.astimezone(UTC).year + 1)
+    return [
+        moment for year in years for moment, _ in _changes(place, year)[1:] if low <= moment < high
+    ]
 
 
 def _bisect_transition(place: ZoneInfo, low: datetime, high: datetime) -> datetime:

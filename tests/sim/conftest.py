@@ -99,16 +99,16 @@ class EventLog:
         self._changed.set()
 
     async def wait_for(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0
+        self, predicate: Callable[[list[dict[str, Any]]], bool], within: float = 5.0
     ) -> list[dict[str, Any]]:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while not predicate(self.events):
                 self._changed.clear()
                 await self._changed.wait()
         return self.events
 
-    async def wait_type(self, kind: str, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:
-        await self.wait_for(lambda evs: sum(e["type"] == kind for e in evs) >= count, timeout)
+    async def wait_type(self, kind: str, count: int = 1, within: float = 5.0) -> dict[str, Any]:
+        await self.wait_for(lambda evs: sum(e["type"] == kind for e in evs) >= count, within)
         return [e for e in self.events if e["type"] == kind][count - 1]
 
     def of(self, channel_id: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ whose application steps the simulator only sketches: they are not compared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections import Counter
@@ -37,9 +38,9 @@ class Ids:
         self.owned: set[str] = set()  # trace ids of the channels the client created
 
     def learn(self, trace_body: Any, sim_body: Any) -> None:
-        if isinstance(trace_body, dict) and isinstance(sim_body, dict):
-            if "id" in trace_body and "id" in sim_body:
-                self.to_sim[str(trace_body["id"])] = str(sim_body["id"])
+        both = isinstance(trace_body, dict) and isinstance(sim_body, dict)
+        if both and "id" in trace_body and "id" in sim_body:
+            self.to_sim[str(trace_body["id"])] = str(sim_body["id"])
 
     def trace(self, body: Any) -> Any:
         """A simulator body with the ids the trace used for the same objects."""
@@ -183,10 +184,9 @@ def _shape(value: Any) -> Any:
 
 
 async def _wait_events(log: Any, owned: set[str], count: int) -> None:
-    try:
-        await log.wait_for(lambda evs: len(client_events(evs, owned)) >= count, timeout=3.0)
-    except TimeoutError:
-        pass  # the comparison below reports what is missing
+    # On time-out, the comparison that follows reports what is missing.
+    with contextlib.suppress(TimeoutError):
+        await log.wait_for(lambda evs: len(client_events(evs, owned)) >= count, within=3.0)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -18,7 +18,6 @@ def test_same_seed_same_world_whatever_the_order() -> None:
     assert plans_a[0] == plans_b[1]
     assert plans_a[1] == plans_b[0]
     assert plans_a[2] == plans_b[2]
-    assert World(Profile(), seed=8).plan("100") != plans_a[0] or True
 
 
 def test_mix_is_respected() -> None:
@@ -100,7 +99,8 @@ def test_lognormal_cv() -> None:
 
 def test_amd_error_rate() -> None:
     profile = parse_profile(
-        '[amd]\nerror_rate = 0.1\nnotsure_rate = 0.0\n[[numbers]]\nmatch = "*"\noutcome = "machine"\n'
+        "[amd]\nerror_rate = 0.1\nnotsure_rate = 0.0\n"
+        '[[numbers]]\nmatch = "*"\noutcome = "machine"\n'
     )
     world = World(profile, seed=2)
     verdicts = [world.plan(str(n)).amd_status for n in range(4000)]

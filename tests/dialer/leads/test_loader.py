@@ -20,8 +20,8 @@ from engine.errors import NotFound, ValidationFailed
 from engine.store.tables import (
     campaigns,
     contacts,
-    dispositions,
     disposition_options,
+    dispositions,
     lead_loads,
     spool_destinations,
     spool_entries,
@@ -185,7 +185,11 @@ async def test_duplicates_skip_update_allow(setup: Setup) -> None:
     report = await load(setup, first)
     assert (report.loaded, report.skipped) == (2, 1)
 
-    again = "crm_id,name,phone,mobile,priority\nA1,Ana v2,2125550000,4155550100,9\n,Bo v2,2015550124,4155550101,3\n"
+    again = (
+        "crm_id,name,phone,mobile,priority\n"
+        "A1,Ana v2,2125550000,4155550100,9\n"
+        ",Bo v2,2015550124,4155550101,3\n"
+    )
     report = await load(setup, again)
     assert (report.loaded, report.updated, report.skipped) == (0, 0, 2)
 

@@ -205,7 +205,12 @@ def test_ucontact_base_format() -> None:
     assert first.priority == 9999
     assert first.agent == "1001"
     assert first.timezone is None
-    assert (second.line, second.phone, second.priority, second.agent) == (2, "+59898344485", 0, None)
+    assert (second.line, second.phone, second.priority, second.agent) == (
+        2,
+        "+59898344485",
+        0,
+        None,
+    )
     assert with_zone.timezone == "America/Montevideo"
     assert errors(items) == [
         (3, "campaign"),
@@ -329,7 +334,7 @@ def test_parsers_consume_their_input_lazily() -> None:
         nonlocal consumed
         consumed = 0
         yield b"["
-        for i in range(10_000):
+        for _ in range(10_000):
             consumed += 1
             yield b'{"phone": "2015550123"},\n'
         yield b'{"phone": "2015550123"}]'

@@ -31,7 +31,7 @@ def test_progressive_never_abandons() -> None:
 def test_occupancy_stays_under_the_bound() -> None:
     sc = load("S2")
     for policy in ("progressive", "predictive"):
-        result = run_one(sc, policy, seed=1, hours=1.0)
+        result = run_one(sc, policy, seed=1, hours=0.5)
         assert 0.0 < result.occupancy <= sc.foresight_bound() + 0.02
 
 
