@@ -317,7 +317,8 @@ def _distinct(zones: tuple[ZoneInfo, ...], first_year: int, last_year: int) -> l
         behaviours.setdefault(signature, place)
     reference = datetime(first_year, 1, 1, tzinfo=UTC)
     ordered = sorted(
-        behaviours.values(), key=lambda place: reference.astimezone(place).utcoffset() or 0
+        behaviours.values(),
+        key=lambda place: reference.astimezone(place).utcoffset() or timedelta(),
     )
     return [ordered[0], ordered[-1], *ordered[1:-1]][: len(ordered)]
 
