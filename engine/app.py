@@ -19,7 +19,17 @@ from engine.http.api import AUTH_SERVICE, Api
 from engine.http.errors import error_middleware
 from engine.http.keys import CLOCK, CONFIG, DB, HEALTH_SOURCES
 from engine.http.middleware import request_id_middleware
-from engine.http.routes import agents, campaigns, dispositions, docs, health, live, session, users
+from engine.http.routes import (
+    agents,
+    campaigns,
+    dispositions,
+    docs,
+    health,
+    live,
+    session,
+    spool,
+    users,
+)
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.http.routes.dispositions import DISPOSITIONS
 from engine.store import migrate
@@ -31,7 +41,7 @@ log = logging.getLogger(__name__)
 
 def build_api() -> Api:
     api = Api()
-    for module in (health, session, users, campaigns, agents, live, dispositions, docs):
+    for module in (health, session, users, campaigns, agents, live, dispositions, spool, docs):
         module.register(api)
     return api
 

@@ -57,6 +57,8 @@ class DialerConfig(_Section):
     drop_time_seconds: float = Field(2.0, gt=0)
     abandon_cap_percent: float = Field(3.0, gt=0, le=100)
     max_lines_per_agent: int = Field(3, ge=1)
+    # Numbers given without a country code are read as this region's (ISO 3166 code).
+    default_region: str = Field("US", pattern=r"^[A-Z]{2}$")
 
 
 class AuthConfig(_Section):

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.dialer.outcomes import Outcome
@@ -138,19 +139,29 @@ async def entry(conn: AsyncConnection, entry_id: int) -> SpoolEntryView | None:
 
 
 async def entries_of_campaign(
-    conn: AsyncConnection, campaign_id: int, states: Iterable[str]
+    conn: AsyncConnection, campaign_id: int, states: Iterable[str], limit: int
 ) -> list[SpoolEntryView]:
-    rows = list(
-        (
-            await conn.execute(
-                select(spool_entries).where(
-                    spool_entries.c.campaign_id == campaign_id,
-                    spool_entries.c.state.in_(list(states)),
-                )
-            )
-        ).mappings()
+    """Entries in these states, in dialling order (due callbacks, priority, due time)."""
+    query = (
+        select(spool_entries)
+        .where(
+            spool_entries.c.campaign_id == campaign_id,
+            spool_entries.c.state.in_(list(states)),
+        )
+        .order_by(
+            spool_entries.c.is_callback.desc(),
+            spool_entries.c.priority.desc(),
+            spool_entries.c.due_at,
+            spool_entries.c.id,
+        )
+        .limit(limit)
     )
-    return await _views(conn, rows)
+    rows = list((await conn.execute(query)).mappings())
+    out: list[SpoolEntryView] = []
+    # IN (...) lists stay within every backend's parameter limit.
+    for start in range(0, len(rows), 5000):
+        out.extend(await _views(conn, rows[start : start + 5000]))
+    return out
 
 
 def lookback(campaign: CampaignView) -> timedelta:
@@ -297,6 +308,7 @@ async def apply_action(conn: AsyncConnection, action: SpoolAction, now: datetime
 
 
 async def dnc_list_id(conn: AsyncConnection, name: str, campaign_id: int | None = None) -> int:
+    """The id of the list named so, created (global or for the campaign) if missing."""
     found = (
         await conn.execute(select(dnc_lists.c.id).where(dnc_lists.c.name == name))
     ).scalar_one_or_none()
@@ -403,3 +415,44 @@ async def contacts_of(conn: AsyncConnection, entry_ids: Sequence[int]) -> dict[i
         )
     )
     return {entry_id: contact_id for entry_id, contact_id in result}
+
+
+async def dnc_lists_all(conn: AsyncConnection) -> list[RowMapping]:
+    result = await conn.execute(
+        select(dnc_lists, func.count(dnc_entries.c.id).label("numbers"))
+        .outerjoin(dnc_entries, dnc_entries.c.list_id == dnc_lists.c.id)
+        .group_by(dnc_lists.c.id)
+        .order_by(dnc_lists.c.id)
+    )
+    return list(result.mappings())
+
+
+async def dnc_list(conn: AsyncConnection, list_id: int) -> RowMapping | None:
+    result = await conn.execute(select(dnc_lists).where(dnc_lists.c.id == list_id))
+    return result.mappings().first()
+
+
+async def remove_from_dnc(conn: AsyncConnection, list_id: int, number: str) -> bool:
+    result = await conn.execute(
+        delete(dnc_entries).where(dnc_entries.c.list_id == list_id, dnc_entries.c.number == number)
+    )
+    return bool(result.rowcount)
+
+
+async def dnc_hits(
+    conn: AsyncConnection, number: str, campaign_id: int | None, now: datetime
+) -> list[RowMapping]:
+    """The lists that block this number for the campaign (global lists for None)."""
+    scope: ColumnElement[bool] = dnc_lists.c.campaign_id.is_(None)
+    if campaign_id is not None:
+        scope = or_(scope, dnc_lists.c.campaign_id == campaign_id)
+    result = await conn.execute(
+        select(dnc_lists.c.id, dnc_lists.c.name, dnc_entries.c.reason, dnc_entries.c.expires_at)
+        .join(dnc_entries, dnc_entries.c.list_id == dnc_lists.c.id)
+        .where(
+            dnc_entries.c.number == number,
+            scope,
+            or_(dnc_entries.c.expires_at.is_(None), dnc_entries.c.expires_at > now),
+        )
+    )
+    return list(result.mappings())
