@@ -24,6 +24,7 @@ from engine.http.routes import (
     campaigns,
     dispositions,
     docs,
+    events,
     health,
     live,
     session,
@@ -41,7 +42,18 @@ log = logging.getLogger(__name__)
 
 def build_api() -> Api:
     api = Api()
-    for module in (health, session, users, campaigns, agents, live, dispositions, spool, docs):
+    for module in (
+        health,
+        session,
+        users,
+        campaigns,
+        agents,
+        live,
+        dispositions,
+        spool,
+        events,
+        docs,
+    ):
         module.register(api)
     return api
 

@@ -83,10 +83,6 @@ class RequestTimeout(Unavailable):
     """No answer within the request timeout; the request may still have been carried out."""
 
 
-class EventStreamStopped(AriError):
-    """The event stream stopped for good (another client took over the application)."""
-
-
 _BY_STATUS: dict[int, type[AriError]] = {
     400: BadRequest,
     401: Unauthorized,

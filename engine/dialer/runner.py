@@ -36,6 +36,7 @@ from engine.dialer.pacing import (
     Progressive,
     Snapshot,
 )
+from engine.dialer.screenpop import crm_link
 from engine.dialer.spool import (
     CampaignView,
     Outcome,
@@ -269,6 +270,18 @@ class CampaignRunner:
                 call.plan.call_id, bridged_at=utc_datetime(now), agent_id=call.agent.agent_id
             )
         )
+        self._spawn(self._screen_pop(call, call.agent.agent_id, now))
+
+    async def _screen_pop(self, call: LiveCall, agent_id: int, now: float) -> None:
+        async with self._deps.db.connect() as conn:
+            contact = await spool_store.contact_of_entry(conn, call.plan.entry_id)
+        fields = dict(contact["data"] or {}) if contact else {}
+        values = {
+            **fields,
+            "phone": call.plan.number,
+            "lead_id": call.plan.entry_id,
+            "external_id": contact["external_id"] if contact else None,
+        }
         self._deps.bus.publish(
             EngineEvent(
                 "screen_pop",
@@ -276,12 +289,17 @@ class CampaignRunner:
                 {
                     "call_id": call.plan.call_id,
                     "campaign_id": self.id,
+                    "campaign": self.campaign.name,
                     "number": call.plan.number,
-                    "agent_id": call.agent.agent_id,
+                    "agent_id": agent_id,
                     "lead_id": call.plan.entry_id,
+                    "contact_id": contact["id"] if contact else None,
+                    "external_id": values["external_id"],
+                    "contact": fields,
+                    "crm_url": crm_link(self.campaign.crm_url_template, values),
                 },
                 campaign_id=self.id,
-                agent_id=call.agent.agent_id,
+                agent_id=agent_id,
             )
         )
 

@@ -50,8 +50,9 @@ HolidayCalendar = Callable[[int], frozenset[date]]
 # schedule with any set of holidays short of an empty one.
 SEARCH_HORIZON = timedelta(days=366)
 _CHUNK = timedelta(days=7)
-# DST transitions are months apart; sampling the offset this often cannot miss one.
-_OFFSET_SAMPLE = timedelta(hours=6)
+# Offset changes are weeks apart at the very least (months, mostly): sampling
+# daily finds each, and bisection then pins it to the second.
+_OFFSET_SAMPLE = timedelta(days=1)
 
 
 @dataclass(frozen=True, order=True)
@@ -260,7 +261,11 @@ def next_open(
     if is_open(schedule, zones, now):
         return now
     end = now + horizon
-    places = _distinct(tuple(zones), now.astimezone(UTC).year, end.astimezone(UTC).year)
+    places = (
+        _distinct(tuple(zones), now.astimezone(UTC).year, end.astimezone(UTC).year)
+        if len(zones) > 1
+        else list(zones)
+    )
     low = now.astimezone(UTC)
     while low < end:
         high = min(low + _CHUNK, end)
@@ -328,13 +333,14 @@ def _changes(place: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta | No
     """The offset at the start of `year`, then each change within it."""
     start = datetime(year, 1, 1, tzinfo=UTC)
     stop = datetime(year + 1, 1, 1, tzinfo=UTC)
-    changes = [(start, start.astimezone(place).utcoffset())]
+    offset = start.astimezone(place).utcoffset()
+    changes = [(start, offset)]
     before = start
     while before < stop:
         after = min(before + _OFFSET_SAMPLE, stop)
-        if before.astimezone(place).utcoffset() != after.astimezone(place).utcoffset():
-            moment = _bisect_transition(place, before, after)
-            changes.append((moment, moment.astimezone(place).utcoffset()))
+        if (following := after.astimezone(place).utcoffset()) != offset:
+            changes.append((_bisect_transition(place, before, after), following))
+            offset = following
         before = after
     return tuple(changes)
 

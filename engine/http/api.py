@@ -42,6 +42,8 @@ class Endpoint:
     status: int = 200
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
+    # Browsers cannot set headers on a WebSocket: such routes also take ?access_token=.
+    query_token: bool = False
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Api:
         status: int = 200,
         query: type[BaseModel] | None = None,
         errors: tuple[int, ...] = (),
+        query_token: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -78,6 +81,7 @@ class Api:
                     status,
                     query,
                     errors,
+                    query_token,
                 )
             )
             return handler
@@ -100,8 +104,10 @@ def bearer_credential(request: web.Request) -> str | None:
     return None
 
 
-async def authenticate(request: web.Request) -> Principal:
+async def authenticate(request: web.Request, *, query_token: bool = False) -> Principal:
     credential = bearer_credential(request)
+    if credential is None and query_token:
+        credential = request.query.get("access_token") or None
     if credential is None:
         raise NotAuthenticated("credentials required: Authorization: Bearer <token> or Key=<key>")
     return await request.app[AUTH_SERVICE].authenticate(credential)
@@ -139,7 +145,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
         if endpoint.roles is not None:
-            principal = await authenticate(request)
+            principal = await authenticate(request, query_token=endpoint.query_token)
             require_role(principal, endpoint.roles)
             request[PRINCIPAL] = principal
             kwargs["principal"] = principal

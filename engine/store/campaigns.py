@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.store.tables import campaign_agents, campaigns, contact_databases
+from engine.store.tables import campaign_agents, campaign_supervisors, campaigns, contact_databases
 
 
 async def create_contact_database(conn: AsyncConnection, values: dict[str, Any]) -> int:
@@ -127,3 +127,28 @@ async def campaigns_of_agent(conn: AsyncConnection, agent_id: int) -> list[int]:
         .order_by(campaign_agents.c.campaign_id)
     )
     return [int(campaign_id) for (campaign_id,) in result]
+
+
+async def campaigns_of_supervisor(conn: AsyncConnection, user_id: int) -> list[int]:
+    result = await conn.execute(
+        select(campaign_supervisors.c.campaign_id)
+        .where(campaign_supervisors.c.user_id == user_id)
+        .order_by(campaign_supervisors.c.campaign_id)
+    )
+    return [int(campaign_id) for (campaign_id,) in result]
+
+
+async def set_supervisors(conn: AsyncConnection, campaign_id: int, user_ids: list[int]) -> None:
+    await conn.execute(
+        delete(campaign_supervisors).where(campaign_supervisors.c.campaign_id == campaign_id)
+    )
+    if user_ids:
+        try:
+            await conn.execute(
+                insert(campaign_supervisors),
+                [{"campaign_id": campaign_id, "user_id": user_id} for user_id in user_ids],
+            )
+        except IntegrityError:
+            raise ValidationFailed(
+                "unknown user id", [{"field": "user_ids", "message": "no such user"}]
+            ) from None

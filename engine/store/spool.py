@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from engine.dialer.outcomes import Outcome
 from engine.dialer.spool import (
@@ -34,6 +34,7 @@ from engine.dialer.spool import (
 )
 from engine.store.tables import (
     calls,
+    contacts,
     dnc_entries,
     dnc_lists,
     scheduled_calls,
@@ -456,3 +457,12 @@ async def dnc_hits(
         )
     )
     return list(result.mappings())
+
+
+async def contact_of_entry(conn: AsyncConnection, entry_id: int) -> RowMapping | None:
+    result = await conn.execute(
+        select(contacts.c.id, contacts.c.external_id, contacts.c.data, contacts.c.phone)
+        .join(spool_entries, spool_entries.c.contact_id == contacts.c.id)
+        .where(spool_entries.c.id == entry_id)
+    )
+    return result.mappings().first()

@@ -241,6 +241,14 @@ campaign_agents = Table(
     Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# Supervisors see the campaigns listed here (every campaign while they have none).
+campaign_supervisors = Table(
+    "campaign_supervisors",
+    metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
 lead_loads = Table(
     "lead_loads",
     metadata,

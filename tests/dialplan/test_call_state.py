@@ -160,3 +160,9 @@ def test_spool_outcome_mapping(
     state: CallState, cause: int, dialstatus: str | None, outcome: Outcome
 ) -> None:
     assert spool_outcome(state, cause, dialstatus) is outcome
+
+
+def test_ringing_twice_keeps_the_time_ringing_started() -> None:
+    call = run(ChannelStateChanged("Ringing"), DialStatus("RINGING"))
+    assert call.state is C.RINGING
+    assert call.since == T0 + timedelta(seconds=1)

@@ -41,9 +41,16 @@ class Stack:
 @asynccontextmanager
 async def engine_with_sim(db_url: str, *, time_scale: float = 10.0) -> AsyncIterator[Stack]:
     sim = await start_sim(profile=lab_profile(), time_scale=time_scale, seed=7)
-    config = make_config(db_url, ari={"enabled": "true", "url": sim.ari_url,
-                                      "username": "dialspool", "password": "dialspool"},
-                         http={"shutdown_grace_seconds": 5})
+    config = make_config(
+        db_url,
+        ari={
+            "enabled": "true",
+            "url": sim.ari_url,
+            "username": "dialspool",
+            "password": "dialspool",
+        },
+        http={"shutdown_grace_seconds": 5},
+    )
     client = TestClient(TestServer(create_app(config)))
     await client.start_server()
     try:
@@ -56,8 +63,9 @@ async def engine_with_sim(db_url: str, *, time_scale: float = 10.0) -> AsyncIter
         await sim.close()
 
 
-async def add_leads(db_url: str, campaign_id: int, database_id: int,
-                    numbers: Sequence[Sequence[str]]) -> list[int]:
+async def add_leads(
+    db_url: str, campaign_id: int, database_id: int, numbers: Sequence[Sequence[str]]
+) -> list[int]:
     """One lead per item: its numbers, main first. Returns the spool entry ids."""
     engine = create_engine(db_url)
     # Due a minute ago: tests on a virtual clock started just before are past it too.
@@ -66,20 +74,35 @@ async def add_leads(db_url: str, campaign_id: int, database_id: int,
     try:
         async with engine.begin() as conn:
             for index, phones in enumerate(numbers):
-                contact = await conn.execute(insert(contacts).values(
-                    database_id=database_id, phone=phones[0], data={"name": f"lead {index}"},
-                    timezone="America/New_York",
-                ).returning(contacts.c.id))
-                entry = await conn.execute(insert(spool_entries).values(
-                    campaign_id=campaign_id, contact_id=contact.scalar_one(), due_at=now,
-                    timezone="America/New_York",
-                ).returning(spool_entries.c.id))
+                contact = await conn.execute(
+                    insert(contacts)
+                    .values(
+                        database_id=database_id,
+                        phone=phones[0],
+                        data={"name": f"lead {index}"},
+                        timezone="America/New_York",
+                    )
+                    .returning(contacts.c.id)
+                )
+                entry = await conn.execute(
+                    insert(spool_entries)
+                    .values(
+                        campaign_id=campaign_id,
+                        contact_id=contact.scalar_one(),
+                        due_at=now,
+                        timezone="America/New_York",
+                    )
+                    .returning(spool_entries.c.id)
+                )
                 entry_id = entry.scalar_one()
                 ids.append(entry_id)
-                await conn.execute(insert(spool_destinations), [
-                    {"entry_id": entry_id, "position": pos, "number": phone}
-                    for pos, phone in enumerate(phones)
-                ])
+                await conn.execute(
+                    insert(spool_destinations),
+                    [
+                        {"entry_id": entry_id, "position": pos, "number": phone}
+                        for pos, phone in enumerate(phones)
+                    ],
+                )
     finally:
         await engine.dispose()
     return ids

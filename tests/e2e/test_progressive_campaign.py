@@ -11,20 +11,43 @@ from tests.e2e.support import add_leads, engine_with_sim, eventually
 
 async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_url: str) -> None:
     async with engine_with_sim(db_url) as stack:
-        db = await stack.api("POST", "/v1/contact-databases", {
-            "name": "leads", "fields": ["phone"], "main_phone_field": "phone"}, status=201)
-        campaign = await stack.api("POST", "/v1/campaigns", {
-            "name": "e2e", "mode": "progressive", "contact_database_id": db["id"],
-            "dial_template": "PJSIP/{number}@trunk", "wrapup_seconds": 0,
-            "rule_pack": "custom", "custom_rule_pack": {
-                "windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]},
-        }, status=201)
+        db = await stack.api(
+            "POST",
+            "/v1/contact-databases",
+            {"name": "leads", "fields": ["phone"], "main_phone_field": "phone"},
+            status=201,
+        )
+        campaign = await stack.api(
+            "POST",
+            "/v1/campaigns",
+            {
+                "name": "e2e",
+                "mode": "progressive",
+                "contact_database_id": db["id"],
+                "dial_template": "PJSIP/{number}@trunk",
+                "wrapup_seconds": 0,
+                "rule_pack": "custom",
+                "custom_rule_pack": {
+                    "windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
+                },
+            },
+            status=201,
+        )
         agents = []
         for ext in ("9001", "9002"):
-            agents.append(await stack.api("POST", "/v1/agents", {
-                "name": f"agent {ext}", "endpoint": f"PJSIP/{ext}"}, status=201))
-        await stack.api("PUT", f"/v1/campaigns/{campaign['id']}/agents",
-                        {"agent_ids": [a["id"] for a in agents]})
+            agents.append(
+                await stack.api(
+                    "POST",
+                    "/v1/agents",
+                    {"name": f"agent {ext}", "endpoint": f"PJSIP/{ext}"},
+                    status=201,
+                )
+            )
+        await stack.api(
+            "PUT",
+            f"/v1/campaigns/{campaign['id']}/agents",
+            {"agent_ids": [a["id"] for a in agents]},
+        )
         for agent in agents:
             status = await stack.api("POST", f"/v1/agents/{agent['id']}/login", {})
             assert status["state"] == "idle", status
@@ -47,8 +70,11 @@ async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_ur
     engine = create_engine(db_url)
     try:
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(calls.c.number, calls.c.outcome,
-                                              calls.c.agent_id, calls.c.bridged_at))).all()
+            rows = (
+                await conn.execute(
+                    select(calls.c.number, calls.c.outcome, calls.c.agent_id, calls.c.bridged_at)
+                )
+            ).all()
             states = (await conn.execute(select(spool_entries.c.state))).scalars().all()
     finally:
         await engine.dispose()

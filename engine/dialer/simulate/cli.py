@@ -1,7 +1,7 @@
 """`dialspool simulate`: compare pacing policies on the benchmark scenarios.
 
-engine/cli.py calls `add_parser(subparsers)`; the parser's `func` default is
-the handler, returning the process exit status.
+engine/cli.py calls `add_parser(subparsers)`; the parser's `handler` default runs
+the command and returns the process exit status.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--json", type=Path, help="write one object per scenario, policy, seed")
     parser.add_argument("--plot", type=Path, help="PNG of occupancy and abandons per hour")
-    parser.set_defaults(func=run)
+    # engine/cli.py runs `handler(args)` for commands that need no engine configuration.
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,10 @@ class AgentIds(BaseModel):
     agent_ids: list[int] = Field(max_length=10_000)
 
 
+class UserIds(BaseModel):
+    user_ids: list[int] = Field(max_length=1000)
+
+
 class NewContactDatabase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=150)
@@ -168,6 +172,25 @@ def register(api: Api) -> None:
     ) -> AgentIds:
         ids = await request.app[CAMPAIGNS].set_agents(path_id(request), body.agent_ids)
         return AgentIds(agent_ids=ids)
+
+    @api.route(
+        "PUT",
+        "/v1/campaigns/{id}/supervisors",
+        summary="Set the supervisors who see a campaign's live events",
+        tag="campaigns",
+        roles=ADMIN,
+        body=UserIds,
+        response=UserIds,
+    )
+    async def set_campaign_supervisors(
+        request: web.Request, principal: Principal, body: UserIds
+    ) -> UserIds:
+        campaign_id = path_id(request)
+        ids = sorted(set(body.user_ids))
+        async with request.app[DB].begin() as conn:
+            await store.get_campaign(conn, campaign_id)
+            await store.set_supervisors(conn, campaign_id, ids)
+        return UserIds(user_ids=ids)
 
     @api.route(
         "GET",

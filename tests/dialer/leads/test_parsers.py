@@ -77,7 +77,7 @@ def test_the_fast_path_agrees_with_phonenumbers() -> None:
     for region in ("US", "GB", "UY", "DE", "BR", "AR", "IT", "MX", "FR", "IN"):
         normalizer = PhoneNormalizer(region)
         code = str(phonenumbers.country_code_for_region(region))
-        for _ in range(300):
+        for _ in range(150):
             digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 13)))
             raw = rng.choice(["", "+", "0", "00", code, "+" + code, "0" + code]) + digits
             try:

@@ -33,7 +33,7 @@ def test_add_parser_registers_simulate() -> None:
     assert args.command == "simulate"
     assert args.scenarios == ["S3"]
     assert args.seeds == 3 and args.policy == ["vicidial"]
-    assert args.func is cli.run
+    assert args.handler is cli.run
 
 
 def test_unknown_scenario_is_reported(capsys: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,12 +181,11 @@ def test_custom_holidays_and_weekdays() -> None:
 
 
 def test_never_open_gives_none() -> None:
-    every_day_a_holiday = WeeklySchedule(
-        ((TimeRange(9 * 60, 10 * 60),),) * 7, calendar=_all_days
-    )
+    every_day_a_holiday = WeeklySchedule(((TimeRange(9 * 60, 10 * 60),),) * 7, calendar=_all_days)
     assert next_open(every_day_a_holiday, NEW_YORK, utc(2025, 1, 1)) is None
 
 
+@lru_cache
 def _all_days(year: int) -> frozenset[date]:
     first, last = date(year, 1, 1), date(year, 12, 31)
     return frozenset(first + timedelta(days=i) for i in range((last - first).days + 1))
@@ -274,3 +274,20 @@ def test_next_local_midnight_takes_the_latest_zone() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         is_callable(US_TCPA, NEW_YORK, utc(2025, 6, 10).replace(tzinfo=None))
+
+
+def test_zones_that_meet_only_after_a_dst_change() -> None:
+    # 09:00-10:00 in London and in Reykjavik (UTC all year): apart all summer,
+    # together again once London is back on GMT (Sunday 26 October 2025).
+    pack = rule_pack(
+        "custom", {"windows": [{"days": list(range(7)), "start": "09:00", "end": "10:00"}]}
+    )
+    zones = (LONDON[0], ZoneInfo("Atlantic/Reykjavik"))
+    assert next_window_start(pack, zones, utc(2025, 6, 1)) == utc(2025, 10, 26, 9)
+    assert next_window_start(pack, zones, utc(2025, 6, 1), horizon=timedelta(days=30)) is None
+
+
+def test_zones_that_never_meet() -> None:
+    # Paris and Honolulu are 11 or 12 hours apart: their 10:00-20:00 never overlap.
+    zones = (PARIS[0], ZoneInfo("Pacific/Honolulu"))
+    assert next_window_start(FR, zones, utc(2025, 6, 10)) is None
