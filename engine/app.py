@@ -21,6 +21,7 @@ from engine.http.keys import CLOCK, CONFIG, DB, HEALTH_SOURCES
 from engine.http.middleware import request_id_middleware
 from engine.http.routes import (
     agents,
+    calls,
     campaigns,
     dispositions,
     docs,
@@ -49,6 +50,7 @@ def build_api() -> Api:
         campaigns,
         agents,
         live,
+        calls,
         dispositions,
         spool,
         events,

@@ -19,6 +19,7 @@ from engine.config import Config
 from engine.dialer.campaign_service import CampaignService
 from engine.dialer.runner import RunnerDeps
 from engine.dialer.service import DialerService
+from engine.dialplan.manual import ManualCalls
 from engine.dialplan.outbound import OutboundCalls
 from engine.events import EventBus
 
@@ -32,6 +33,7 @@ class Runtime:
     sessions: AgentSessions
     router: Router
     calls: OutboundCalls
+    manual: ManualCalls
     dialer: DialerService
 
     @classmethod
@@ -45,7 +47,9 @@ class Runtime:
         calls = OutboundCalls(ari, sessions, router, clock)
         node = f"{socket.gethostname()}:{os.getpid()}"
         deps = RunnerDeps(db, calls, sessions, router, clock, bus, node)
-        return cls(ari, bus, sessions, router, calls, DialerService(deps, ari, campaigns))
+        manual = ManualCalls(ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus)
+        dialer = DialerService(deps, ari, campaigns)
+        return cls(ari, bus, sessions, router, calls, manual, dialer)
 
     async def start(self) -> None:
         await self.ari.start()

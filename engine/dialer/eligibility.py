@@ -45,6 +45,7 @@ from engine.dialer.windows import (
     is_open,
     next_local_midnight,
     next_open,
+    next_open_all,
     next_window_start,
     zone,
 )
@@ -83,9 +84,6 @@ EVENT_BLOCKS = frozenset(
 FINAL_BLOCKS = frozenset(
     {Block.FINISHED, Block.EXPIRED, Block.MAX_ATTEMPTS_LEAD, Block.NO_DESTINATION_LEFT}
 )
-
-# Bounds the alternation between campaign hours and callee windows that never meet.
-_MAX_SEARCH_STEPS = 64
 
 
 @dataclass(frozen=True)
@@ -227,40 +225,32 @@ def _permanent(reason: Reason) -> bool:
 def _next_eligible(
     entry: SpoolEntryView, campaign: CampaignView, ctx: ComplianceContext, now: datetime
 ) -> datetime | None:
-    # Each step jumps to a lower bound of the answer (before it some rule still
-    # blocks), so the first instant where nothing blocks is the answer.
-    at = now
-    for _ in range(_MAX_SEARCH_STEPS):
-        found = assess(entry, campaign, ctx, at, frozenset(), ignore_events=True)
-        if found.eligible:
-            return at
-        if found.no_destination_left:
-            return None
-        bound = _lower_bound(found)
-        if bound is None or bound <= at:
-            return None
-        at = bound
-    return None
+    """The earliest instant every time-based rule allows, events assumed to come.
 
-
-def _lower_bound(found: Assessment) -> datetime | None:
-    entry_lifts = [r.lifts_at for r in found.entry_reasons]
-    if None in entry_lifts:
+    The other rules only ever lift with time (due, DNC expiry, rolling cap,
+    redial blocks), so for each destination the answer is the first instant,
+    after the last of those lifts, open in both the campaign's hours and the
+    callee's window: one search, no back and forth between the two.
+    """
+    state = _Round(campaign, ctx, frozenset(), now, explain=False, ignore_events=True)
+    hours = (campaign.hours, (zone(campaign.timezone),))
+    earliest = max(now, entry.due_at)
+    best: datetime | None = None
+    for dest in entry.destinations:
+        if dest.exhausted:
+            continue
+        blocking = [r for rule in _MONOTONE_RULES if (r := rule(entry, dest, state)) is not None]
+        lifts = [r.lifts_at for r in blocking]
+        if None in lifts:
+            continue
+        start = max([earliest, *(d for d in lifts if d is not None)])
+        window = (campaign.rule_pack.window, _zones(entry, dest, state))
+        opens = next_open_all([hours, window], start)
+        if opens is not None and (best is None or opens < best):
+            best = opens
+    if best is not None and entry.expires_at is not None and best >= entry.expires_at:
         return None
-    per_destination: dict[int | None, list[datetime | None]] = {}
-    for reason in found.destination_reasons:
-        per_destination.setdefault(reason.position, []).append(reason.lifts_at)
-    candidates = [
-        max(d for d in lifts if d is not None)
-        for lifts in per_destination.values()
-        if None not in lifts
-    ]
-    bounds = [d for d in entry_lifts if d is not None]
-    if found.destination is None:
-        if not candidates:
-            return None
-        bounds.append(min(candidates))
-    return max(bounds) if bounds else None
+    return best
 
 
 # --- the rules of the entry -------------------------------------------------------------
@@ -379,6 +369,14 @@ _DESTINATION_RULES: tuple[_DestinationRule, ...] = (
     _abandon_block,
     _machine_block,
     _window,
+)
+# The rules that, once lifted, stay lifted (as long as no new call is made).
+_MONOTONE_RULES: tuple[_DestinationRule, ...] = (
+    _dnc,
+    _number_cap,
+    _rolling_cap,
+    _abandon_block,
+    _machine_block,
 )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -50,6 +50,8 @@ HolidayCalendar = Callable[[int], frozenset[date]]
 # schedule with any set of holidays short of an empty one.
 SEARCH_HORIZON = timedelta(days=366)
 _CHUNK = timedelta(days=7)
+# Searches go week by week on a fixed grid (Mondays 00:00 UTC) to share a cache.
+_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 # Offset changes are weeks apart at the very least (months, mostly): sampling
 # daily finds each, and bisection then pins it to the second.
 _OFFSET_SAMPLE = timedelta(days=1)
@@ -93,7 +95,7 @@ class WeeklySchedule:
 
     days: tuple[tuple[TimeRange, ...], ...]
     holidays: frozenset[date] = frozenset()
-    calendar: HolidayCalendar | None = field(default=None, compare=False)
+    calendar: HolidayCalendar | None = None
 
     def __post_init__(self) -> None:
         if len(self.days) != 7:
@@ -109,6 +111,11 @@ class WeeklySchedule:
 
     def contains(self, local: datetime) -> bool:
         return any(r.contains(local) for r in self.ranges_on(local.date()))
+
+    @property
+    def always_open(self) -> bool:
+        full = (TimeRange(0, MINUTES_PER_DAY),)
+        return self.calendar is None and not self.holidays and all(d == full for d in self.days)
 
 
 ALWAYS_OPEN = WeeklySchedule(days=((TimeRange(0, MINUTES_PER_DAY),),) * 7)
@@ -258,53 +265,69 @@ def next_open(
     horizon: timedelta = SEARCH_HORIZON,
 ) -> datetime | None:
     """The earliest instant >= `now` open in every zone, or None within `horizon`."""
-    if is_open(schedule, zones, now):
+    return next_open_all([(schedule, zones)], now, horizon)
+
+
+Constraint = tuple[WeeklySchedule, Sequence[ZoneInfo]]
+
+
+def next_open_all(
+    constraints: Sequence[Constraint], now: datetime, horizon: timedelta = SEARCH_HORIZON
+) -> datetime | None:
+    """The earliest instant >= `now` at which every schedule is open in all its zones.
+
+    For instance campaign hours in the campaign's zone and the calling window
+    in the callee's zones at once.
+    """
+    if all(is_open(schedule, zones, now) for schedule, zones in constraints):
         return now
     end = now + horizon
-    places = (
-        _distinct(tuple(zones), now.astimezone(UTC).year, end.astimezone(UTC).year)
-        if len(zones) > 1
-        else list(zones)
-    )
+    first_year, last_year = now.astimezone(UTC).year, end.astimezone(UTC).year
+    pairs = [
+        (schedule, place)
+        for schedule, zones in constraints
+        if not schedule.always_open
+        for place in _distinct(tuple(zones), first_year, last_year)
+    ]
     low = now.astimezone(UTC)
     while low < end:
-        high = min(low + _CHUNK, end)
-        common = [(low, high)]
-        for place in places:
-            common = _intersect(common, _open_intervals(schedule, place, low, high))
+        week = (low - _EPOCH) // _CHUNK
+        week_start = _EPOCH + week * _CHUNK
+        common: Sequence[Interval] = [(week_start, week_start + _CHUNK)]
+        for schedule, place in pairs:
+            common = _intersect(common, _week_intervals(schedule, place, week))
             if not common:
                 break
-        if common:
-            return common[0][0]
-        low = _resume_at(schedule, places, low, high, end)
+        found = _intersect(common, [(low, min(week_start + _CHUNK, end))])
+        if found:
+            return found[0][0]
+        low = _resume_at(pairs, week_start, end) if not common else week_start + _CHUNK
     return None
 
 
 def _resume_at(
-    schedule: WeeklySchedule,
-    places: Sequence[ZoneInfo],
-    low: datetime,
-    high: datetime,
-    end: datetime,
+    pairs: Sequence[tuple[WeeklySchedule, ZoneInfo]], week_start: datetime, end: datetime
 ) -> datetime:
-    """Where to look after [low, high) held no opening.
+    """Where to look after a week with no opening at all.
 
-    A whole week without holidays or DST changes that has no opening proves
-    that none comes before the next DST change: with fixed offsets the weekly
+    A week without holidays or DST changes that has no opening proves that
+    none comes before the next DST change: with fixed offsets the weekly
     pattern repeats, and holidays can only close more. Zones that never meet
     (a French pack on a number spanning the Americas) then cost a few weeks of
     search rather than a year.
     """
-    if high - low < _CHUNK or any(_transitions(place, low, high) for place in places):
-        return high
-    for place in places:
-        day = low.astimezone(place).date() - timedelta(days=1)
-        while day <= high.astimezone(place).date() + timedelta(days=1):
+    week_end = week_start + _CHUNK
+    places = list(dict.fromkeys(place for _, place in pairs))
+    if any(_transitions(place, week_start, week_end) for place in places):
+        return week_end
+    for schedule, place in pairs:
+        day = week_start.astimezone(place).date() - timedelta(days=1)
+        while day <= week_end.astimezone(place).date() + timedelta(days=1):
             if schedule.is_holiday(day):
-                return high
+                return week_end
             day += timedelta(days=1)
-    upcoming = [t for place in places for t in _transitions(place, high, end)]
-    return max(high, min(upcoming)) if upcoming else end
+    upcoming = [t for place in places for t in _transitions(place, week_end, end)]
+    return max(week_end, min(upcoming)) if upcoming else end
 
 
 def _distinct(zones: tuple[ZoneInfo, ...], first_year: int, last_year: int) -> list[ZoneInfo]:
@@ -314,6 +337,8 @@ def _distinct(zones: tuple[ZoneInfo, ...], first_year: int, last_year: int) -> l
     of UTC-4 without DST in the North American plan). Putting the extreme
     offsets first empties the intersection early when the zones never meet.
     """
+    if len(zones) == 1:
+        return list(zones)
     behaviours: dict[tuple[object, ...], ZoneInfo] = {}
     for place in dict.fromkeys(zones):
         signature = tuple(
@@ -372,6 +397,13 @@ def next_local_midnight(zones: Sequence[ZoneInfo], at: datetime) -> datetime:
 Interval = tuple[datetime, datetime]
 
 
+@lru_cache(maxsize=16_384)
+def _week_intervals(schedule: WeeklySchedule, place: ZoneInfo, week: int) -> tuple[Interval, ...]:
+    """`_open_intervals` over one week of a fixed grid, so that searches share it."""
+    start = _EPOCH + week * _CHUNK
+    return tuple(_open_intervals(schedule, place, start, start + _CHUNK))
+
+
 def _open_intervals(
     schedule: WeeklySchedule, place: ZoneInfo, low: datetime, high: datetime
 ) -> list[Interval]:
@@ -413,7 +445,7 @@ def _boundaries(
         day += timedelta(days=1)
 
 
-def _intersect(first: list[Interval], second: list[Interval]) -> list[Interval]:
+def _intersect(first: Sequence[Interval], second: Sequence[Interval]) -> list[Interval]:
     result: list[Interval] = []
     i = j = 0
     while i < len(first) and j < len(second):

@@ -30,6 +30,7 @@ from engine.ari.events import (
 )
 from engine.clock import Clock, utc_datetime
 from engine.dialplan import calls as cm
+from engine.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class LiveCall:
     answered_at: float | None = None
     bridged_at: float | None = None
     agent: AgentSession | None = None
+    # Click-to-call: the agent who asked for the call, reserved before dialling.
+    reserved: AgentSession | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -95,10 +98,17 @@ class OutboundCalls:
         self._clock = clock
         self.live: dict[str, LiveCall] = {}
 
-    async def dial(self, plan: CallPlan, observer: CallObserver) -> LiveCall:
-        """Originate; a refused originate ends the call at once (outcome failed)."""
+    async def dial(
+        self, plan: CallPlan, observer: CallObserver, *, for_agent: AgentSession | None = None
+    ) -> LiveCall:
+        """Originate; a refused originate ends the call at once (outcome failed).
+
+        `for_agent`: a click-to-call of an agent already reserved for it; the
+        answered callee goes to that agent's bridge, not through the router.
+        """
         now = self._clock.now()
         call = LiveCall(plan, cm.Call.originate(utc_datetime(now), plan.drop_time), now)
+        call.reserved = for_agent
         self.live[plan.call_id] = call
         self._ari.on_channel(plan.channel_id, lambda event: self._on_event(call, observer, event))
         try:
@@ -141,6 +151,10 @@ class OutboundCalls:
         self._advance(call, cm.ChannelStateChanged("Up"))
         observer.call_live(call)
         plan = call.plan
+        if call.reserved is not None:
+            if not await self._bridge(call, call.reserved, observer):
+                await self.hangup(plan.call_id)
+            return
         agent = self._router.take(plan.call_id, plan.campaign_id, plan.skill_id)
         if agent is not None and await self._bridge(call, agent, observer):
             return
@@ -203,8 +217,9 @@ class OutboundCalls:
         self._advance(call, cm.HungUp(cause))
         self._router.leave(call.plan.call_id)
         self.live.pop(call.plan.call_id, None)
-        if call.agent is not None:
-            self._sessions.call_ended(call.agent, call.plan.call_id, call.plan.wrapup_seconds)
+        agent = call.agent or call.reserved
+        if agent is not None:
+            self._sessions.call_ended(agent, call.plan.call_id, call.plan.wrapup_seconds)
         await observer.call_ended(call)
 
     async def hangup(self, call_id: str) -> None:
@@ -212,3 +227,22 @@ class OutboundCalls:
         if call is not None:
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(call.plan.channel_id, reason="normal")
+
+    async def transfer(self, call_id: str, to: AgentSession) -> None:
+        """Move a bridged customer to another agent's bridge; the first agent wraps up."""
+        call = self.live.get(call_id)
+        if call is None or call.agent is None:
+            raise Conflict("the call is not connected to an agent", {"call_id": call_id})
+        if not to.state.available:
+            raise Conflict("the target agent is not available", {"state": to.status.value})
+        previous = call.agent
+        self._sessions.reserve(to, call_id)
+        try:
+            await self._ari.bridges.remove_channel(previous.bridge_id, call.plan.channel_id)
+            await self._ari.bridges.add_channel(to.bridge_id, call.plan.channel_id)
+        except AriError:
+            self._sessions.call_ended(to, call_id, 0)
+            raise
+        call.agent = to
+        self._sessions.call_ended(previous, call_id, call.plan.wrapup_seconds)
+        self._sessions.connected(to, call_id)

@@ -23,7 +23,7 @@ from engine.ari.models import LiveRecording
 from engine.auth.service import Principal
 from engine.clock import Clock
 from engine.config import RecordingsConfig
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from engine.recordings.converter import ConversionSettings, Converter
 from engine.recordings.ingest import Ingestor, IngestSettings
 from engine.recordings.layout import RECORDABLE, inside
@@ -177,6 +177,13 @@ class RecordingService:
         if scope is not None and row["agent_id"] != scope:
             raise Forbidden("agents may only reach recordings of their own calls")
         return row
+
+    async def get_signed(self, recording_id: int, token: str) -> RowMapping:
+        """The recording a signed URL opens, whoever presents it."""
+        if not self.token_valid(recording_id, token):
+            raise NotAuthenticated("this link is invalid or has expired")
+        async with self.db.connect() as conn:
+            return await store.get_recording(conn, recording_id)
 
     async def search(
         self, principal: Principal, wanted: RecordingFilter

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,3 +42,40 @@ async def open_calls(conn: AsyncConnection) -> list[RowMapping]:
 
 async def get_call(conn: AsyncConnection, uuid: str) -> RowMapping | None:
     return (await conn.execute(select(calls).where(calls.c.uuid == uuid))).mappings().first()
+
+
+async def search(
+    conn: AsyncConnection,
+    *,
+    filters: Mapping[str, Any],
+    variables: Mapping[str, str],
+    limit: int,
+    offset: int,
+) -> tuple[list[RowMapping], int]:
+    """Calls matching every filter given, newest first; and how many match in all."""
+    conditions = []
+    if (number := filters.get("number")) is not None:
+        conditions.append(or_(calls.c.number == number, calls.c.source == number))
+    for key, column in (
+        ("source", calls.c.source),
+        ("destination", calls.c.number),
+        ("campaign_id", calls.c.campaign_id),
+        ("agent_id", calls.c.agent_id),
+        ("outcome", calls.c.outcome),
+        ("direction", calls.c.direction),
+        ("contact_id", calls.c.contact_id),
+    ):
+        if (value := filters.get(key)) is not None:
+            conditions.append(column == value)
+    if (since := filters.get("since")) is not None:
+        conditions.append(calls.c.created_at >= since)
+    if (until := filters.get("until")) is not None:
+        conditions.append(calls.c.created_at < until)
+    for name, value in variables.items():
+        conditions.append(calls.c.variables[name].as_string() == value)
+    query = select(calls).where(and_(true(), *conditions))
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await conn.execute(
+        query.order_by(calls.c.created_at.desc(), calls.c.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows.mappings()), int(total)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.agents.state import (
     RECONNECTED,
@@ -159,3 +161,35 @@ def test_illegal_transitions_raise_a_conflict(agent: Agent, event: object) -> No
 def test_every_state_can_be_left() -> None:
     assert set(TRANSITIONS) == set(AgentStatus)
     assert all(TRANSITIONS[status] for status in AgentStatus)
+
+
+EVENTS = st.one_of(
+    st.sampled_from(
+        [Login(), LegUp(), LegDown(), WrapupDone(), WrapupTimeout(), Unpause(), Logout()]
+    ),
+    st.sampled_from(["c1", "c2"]).flatmap(
+        lambda call: st.sampled_from([Reserve(call), Offer(call), Answer(call), Hangup(call)])
+    ),
+    st.sampled_from(["lunch", "training"]).map(Pause),
+)
+WITH_A_CALL = {S.RESERVED, S.RINGING, S.TALKING, S.WRAP_UP}
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(EVENTS, max_size=40))
+def test_random_event_streams_keep_the_invariants(events: list[object]) -> None:
+    agent = Agent.logged_out(T0)
+    for second, event in enumerate(events, start=1):
+        try:
+            after = transition(agent, event, at(second))  # type: ignore[arg-type]
+        except IllegalTransition:
+            assert type(event) not in TRANSITIONS[agent.status] or agent.call_id != getattr(
+                event, "call_id", agent.call_id
+            )
+            continue
+        assert after.since == at(second)
+        assert (after.call_id is not None) == (after.status in WITH_A_CALL)
+        assert (after.pause_reason is not None) <= (after.status in {S.PAUSED, S.DISCONNECTED})
+        if after.status is S.PAUSED:
+            assert after.pause_reason is not None
+        agent = after

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.dialer.outcomes import Outcome
 from engine.dialplan.calls import (
@@ -166,3 +168,40 @@ def test_ringing_twice_keeps_the_time_ringing_started() -> None:
     call = run(ChannelStateChanged("Ringing"), DialStatus("RINGING"))
     assert call.state is C.RINGING
     assert call.since == T0 + timedelta(seconds=1)
+
+
+EVENTS = st.one_of(
+    st.sampled_from(["Ring", "Ringing", "Up", "Busy", "Down"]).map(ChannelStateChanged),
+    st.sampled_from(["", "RINGING", "ANSWER", "BUSY", "NOANSWER", "CONGESTION", "CHANUNAVAIL"]).map(
+        DialStatus
+    ),
+    st.sampled_from(["HUMAN", "MACHINE", "NOTSURE", "HANGUP"]).map(AmdResult),
+    st.sampled_from([Queued(), Bridged(3), DropTimeout()]),
+    st.sampled_from([0, 16, 17, 19, 21, 34]).map(HungUp),
+)
+ANSWERED_STATES = {C.ANSWERED, C.HUMAN, C.MACHINE, C.QUEUED, C.BRIDGED, C.ABANDONED}
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(EVENTS, max_size=12), st.floats(0.5, 5.0))
+def test_random_event_streams_end_with_a_coherent_outcome(
+    events: list[CallEvent], drop_time: float
+) -> None:
+    call = Call.originate(T0, drop_time_seconds=drop_time)
+    for second, event in enumerate([*events, HungUp(16)], start=1):
+        try:
+            call = advance(call, event, T0 + timedelta(seconds=second))
+        except IllegalCallTransition:
+            continue
+        assert (call.answered_at is not None) == (
+            call.state in ANSWERED_STATES or call.ended_from in ANSWERED_STATES
+        )
+    assert call.state is C.ENDED
+    assert call.ended_from is not None and call.ended_from is not C.ENDED
+    assert call.outcome is not None
+    if call.outcome is Outcome.ANSWERED:
+        assert call.bridged_at is not None
+    if call.outcome in (Outcome.ABANDONED, Outcome.MACHINE, Outcome.CUSTOMER_HANGUP):
+        assert call.answered_at is not None
+    if call.answered_at is None:
+        assert call.outcome not in (Outcome.ANSWERED, Outcome.ABANDONED, Outcome.MACHINE)

@@ -108,9 +108,9 @@ async def add_leads(
     return ids
 
 
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
     """Poll `check` (sync or async) until it returns a truthy value."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while True:
             result = check()
             if asyncio.iscoroutine(result):

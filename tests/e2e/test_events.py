@@ -13,8 +13,8 @@ from tests.helpers import add_user, login
 ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
 
 
-async def _next(ws: ClientWebSocketResponse, kind: str, timeout: float = 15) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
+async def _next(ws: ClientWebSocketResponse, kind: str, within: float = 15) -> dict[str, Any]:
+    async with asyncio.timeout(within):
         while True:
             message: dict[str, Any] = await ws.receive_json()
             if message["type"] == kind:

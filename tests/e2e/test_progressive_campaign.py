@@ -61,7 +61,7 @@ async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_ur
             figures = live["items"][0] if live["items"] else {}
             return sum(figures.get("outcomes", {}).values()) >= 5
 
-        await eventually(all_done, timeout=30)
+        await eventually(all_done, within=30)
         live = (await stack.api("GET", "/v1/live/campaigns"))["items"][0]
         assert live["outcomes"] == {"answered": 3, "busy": 1, "congestion": 1}
         assert live["abandoned"] == 0

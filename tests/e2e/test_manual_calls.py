@@ -1,0 +1,95 @@
+"""Click-to-call on the live leg, two-step calls, transfer and hang-up, and call history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.support import Stack, engine_with_sim, eventually
+
+
+async def _setup(stack: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    campaign = await stack.api(
+        "POST",
+        "/v1/campaigns",
+        {
+            "name": "manual",
+            "mode": "preview",
+            "dial_template": "PJSIP/{number}@trunk",
+            "caller_id": "+12025550100",
+            "wrapup_seconds": 30,
+        },
+        status=201,
+    )
+    agents = [
+        await stack.api(
+            "POST", "/v1/agents", {"name": f"a{ext}", "endpoint": f"PJSIP/{ext}"}, status=201
+        )
+        for ext in ("9001", "9002", "9003")
+    ]
+    await stack.api(
+        "PUT", f"/v1/campaigns/{campaign['id']}/agents", {"agent_ids": [a["id"] for a in agents]}
+    )
+    return campaign, agents
+
+
+async def test_click_to_call_transfer_and_history(db_url: str) -> None:
+    async with engine_with_sim(db_url) as stack:
+        campaign, (first, second, third) = await _setup(stack)
+        for agent in (first, second):
+            await stack.api("POST", f"/v1/agents/{agent['id']}/login", {})
+        started = await stack.api(
+            "POST",
+            "/v1/calls",
+            {"agent_id": first["id"], "number": "5001", "campaign_id": campaign["id"]},
+            status=201,
+        )
+        assert started["mode"] == "live_leg"
+        call_id = started["call_id"]
+
+        async def talking(agent_id: int) -> bool:
+            status = await stack.api("GET", f"/v1/agents/{agent_id}/status")
+            return bool(status["state"] == "talking" and status["call_id"] == call_id)
+
+        await eventually(lambda: talking(first["id"]))
+        await stack.api(
+            "POST", f"/v1/calls/{call_id}/transfer", {"agent_id": second["id"]}, status=204
+        )
+        assert (await stack.api("GET", f"/v1/agents/{first['id']}/status"))["state"] == "wrap_up"
+        await eventually(lambda: talking(second["id"]))
+        await stack.api("POST", f"/v1/calls/{call_id}/hangup", status=204)
+
+        async def ended() -> bool:
+            record = await stack.api("GET", f"/v1/calls/{call_id}")
+            return record["ended_at"] is not None
+
+        await eventually(ended)
+        record = await stack.api("GET", f"/v1/calls/{call_id}")
+        assert record["direction"] == "manual" and record["outcome"] == "answered"
+        assert record["answered_at"] and record["bridged_at"]
+
+        # A busy agent cannot click-to-call again; an agent not logged in gets two-step.
+        await stack.api("POST", f"/v1/agents/{second['id']}/pause", {"reason": "lunch"})
+        two_step = await stack.api(
+            "POST",
+            "/v1/calls",
+            {"agent_id": third["id"], "number": "1002", "campaign_id": campaign["id"]},
+            status=201,
+        )
+        assert two_step["mode"] == "two_step"
+
+        async def two_step_done() -> bool:
+            record = await stack.api("GET", f"/v1/calls/{two_step['call_id']}")
+            return record["ended_at"] is not None
+
+        await eventually(two_step_done, within=30)
+        record = await stack.api("GET", f"/v1/calls/{two_step['call_id']}")
+        assert record["outcome"] == "answered"
+
+        history = await stack.api(
+            "GET", f"/v1/calls?campaign_id={campaign['id']}&direction=manual&limit=1"
+        )
+        assert history["total"] == 2 and len(history["items"]) == 1
+        by_number = await stack.api("GET", "/v1/calls?destination=5001")
+        assert [c["call_id"] for c in by_number["items"]] == [call_id]
+        bad = await stack.client.get("/v1/calls?colour=blue", headers=stack.admin)
+        assert bad.status == 422

@@ -1,0 +1,227 @@
+"""Recordings' test support: real audio made by ffmpeg, an app with the feature installed."""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from engine.app import create_app
+from engine.clock import Clock
+from engine.http.api import Api
+from engine.http.keys import DB
+from engine.http.routes import recordings as recording_routes
+from engine.recordings.layout import relative_path
+from engine.recordings.service import RECORDINGS, Options, RecordingService, install
+from engine.sim.profiles import lab_profile
+from engine.sim.server import RunningSim, start_sim
+from engine.store import recordings as store
+from engine.store.tables import agents, calls, campaigns, users
+from engine.telephony import RUNTIME, Runtime
+from tests.conftest import make_config
+from tests.helpers import bearer, user_token
+
+SECRET = "test-secret-0123456789abcdef"
+
+_CODECS = {
+    "gsm": ["-c:a", "libgsm", "-f", "gsm"],
+    "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
+    "wav49": ["-c:a", "libgsm_ms", "-f", "wav"],
+}
+
+
+_MADE: dict[tuple[str, float], bytes] = {}
+
+
+async def make_audio(path: Path, fmt: str, seconds: float) -> Path:
+    """Real 8 kHz mono audio in `fmt`, made by ffmpeg from a test tone (once per kind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    made = _MADE.get((fmt, seconds))
+    if made is not None:
+        path.write_bytes(made)
+        return path
+    proc = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=8000:duration={seconds}",
+        "-ac", "1", *_CODECS[fmt], str(path),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    _MADE[fmt, seconds] = path.read_bytes()
+    return path
+
+
+def truncated_wav(path: Path, claimed_seconds: float, real_seconds: float) -> Path:
+    """A WAV whose header promises more audio than the file holds (a cut-off copy)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x10\x20" * int(8000 * claimed_seconds))
+    with open(path, "r+b") as cut:
+        cut.truncate(44 + 2 * int(8000 * real_seconds))
+    return path
+
+
+@dataclass
+class Seed:
+    campaign_id: int
+    agent_id: int
+    other_agent_id: int
+
+
+async def seed(db: AsyncEngine, recording_mode: str = "always") -> Seed:
+    """A campaign and two agents, one of them the user `anna`'s (created by the caller)."""
+    async with db.begin() as conn:
+        campaign = await conn.execute(
+            insert(campaigns)
+            .values(name="sales", mode="progressive", recording_mode=recording_mode)
+            .returning(campaigns.c.id)
+        )
+        user_ids = {
+            row.username: row.id
+            for row in (
+                await conn.execute(users.select().with_only_columns(users.c.id, users.c.username))
+            )
+        }
+        ids = []
+        for name, user in (("Anna", user_ids.get("anna")), ("Bob", user_ids.get("bob"))):
+            result = await conn.execute(
+                insert(agents)
+                .values(name=name, endpoint=f"PJSIP/{name}", user_id=user)
+                .returning(agents.c.id)
+            )
+            ids.append(result.scalar_one())
+    return Seed(campaign.scalar_one(), ids[0], ids[1])
+
+
+async def add_call(db: AsyncEngine, uuid: str, started: datetime, **values: Any) -> int:
+    values.setdefault("direction", "outbound")
+    values.setdefault("number", "5550100")
+    async with db.begin() as conn:
+        result = await conn.execute(
+            insert(calls).values(uuid=uuid, created_at=started, **values).returning(calls.c.id)
+        )
+        return int(result.scalar_one())
+
+
+async def add_recording(
+    service: RecordingService,
+    uuid: str,
+    started: datetime,
+    *,
+    fmt: str = "wav",
+    seconds: float = 2.0,
+    tags: tuple[str, ...] = (),
+    created_at: datetime | None = None,
+    **call: Any,
+) -> int:
+    """A call, its audio at the path ingestion would choose, and its row."""
+    call_id = await add_call(service.db, uuid, started, **call)
+    relative = relative_path(uuid, started, fmt)
+    audio = await make_audio(service.root / relative, fmt, seconds)
+    async with service.db.begin() as conn:
+        recording_id = await store.insert_recording(
+            conn,
+            call_id=call_id,
+            path=relative,
+            fmt=fmt,
+            duration=seconds,
+            size=audio.stat().st_size,
+            created_at=created_at or datetime.now(UTC),
+            tags=tags,
+        )
+    assert recording_id is not None
+    return recording_id
+
+
+def recordings_app(
+    config_db: str, root: Path, clock: Clock, **recordings: object
+) -> web.Application:
+    """The real app with the recordings feature wired as app.py is asked to wire it."""
+    config = make_config(config_db, recordings={"path": root, **recordings})
+    app = create_app(config, clock=clock)
+    api = Api()
+    recording_routes.register(api)
+    api.install(app)
+    install(app, url_secret=SECRET, options=Options(sweep_interval_seconds=60.0))
+    return app
+
+
+def service_of(client: TestClient) -> RecordingService:  # type: ignore[type-arg]
+    return client.app[RECORDINGS]
+
+
+def db_of(client: TestClient) -> AsyncEngine:  # type: ignore[type-arg]
+    return client.app[DB]
+
+
+@dataclass
+class SimStack:
+    sim: RunningSim
+    client: TestClient  # type: ignore[type-arg]
+    admin: dict[str, str]
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.client.app[RUNTIME]
+
+    @property
+    def service(self) -> RecordingService:
+        return self.client.app[RECORDINGS]
+
+    async def api(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        response = await self.client.request(method, path, json=json, headers=headers or self.admin)
+        assert response.status == status, f"{method} {path}: {await response.text()}"
+        return None if response.status == 204 else await response.json()
+
+
+@asynccontextmanager
+async def engine_with_sim(db_url: str, root: Path, **recordings: object) -> AsyncIterator[SimStack]:
+    """As tests/e2e/support.py, with the recordings feature installed."""
+    sim = await start_sim(profile=lab_profile(), time_scale=10.0, seed=7)
+    config = make_config(
+        db_url,
+        ari={
+            "enabled": "true",
+            "url": sim.ari_url,
+            "username": "dialspool",
+            "password": "dialspool",
+        },
+        http={"shutdown_grace_seconds": 5},
+        recordings={"path": root, **recordings},
+    )
+    app = create_app(config)
+    api = Api()
+    recording_routes.register(api)
+    api.install(app)
+    install(app, url_secret=SECRET)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        async with asyncio.timeout(10):
+            await client.app[RUNTIME].ari.wait_connected()
+        admin = bearer(await user_token(client, "root", "admin"))
+        yield SimStack(sim, client, admin)
+    finally:
+        await client.close()
+        await sim.close()
