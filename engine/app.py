@@ -27,6 +27,7 @@ from engine.http.routes import (
     docs,
     events,
     health,
+    leads,
     live,
     session,
     spool,
@@ -53,6 +54,7 @@ def build_api() -> Api:
         calls,
         dispositions,
         spool,
+        leads,
         events,
         docs,
     ):

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from engine import __version__, logs
 from engine.auth.secrets import generate_password
 from engine.auth.service import AuthService
-from engine.clock import LoopClock
+from engine.clock import LoopClock, utc_datetime
 from engine.config import Config, load_config, masked
 from engine.errors import DialspoolError
 from engine.store import migrate
@@ -121,6 +121,37 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     return asyncio.run(run_demo(config, seconds=args.seconds, agents=args.agents, leads=args.leads))
 
 
+def cmd_report_compliance(args: argparse.Namespace, config: Config) -> int:
+    from engine.dialer.compliance import report
+    from engine.store.leads import find_campaign
+
+    async def build() -> Any:
+        engine = create_engine(config.database.url.get_secret_value())
+        try:
+            async with engine.connect() as conn:
+                campaign_id = await find_campaign(conn, args.campaign)
+                if campaign_id is None:
+                    raise UsageError(f"no campaign {args.campaign!r}")
+                return await report(conn, campaign_id, utc_datetime(LoopClock().now()))
+        finally:
+            await engine.dispose()
+
+    found = asyncio.run(build())
+    print(f"campaign {found.campaign_id}, at {found.at.isoformat(timespec='seconds')}")
+    for label, rate in (("24 h", found.abandon_24h), ("30 days", found.abandon_30d)):
+        print(
+            f"  abandon rate, {label}: {rate.percent:.2f} % "
+            f"({rate.abandoned} of {rate.live_answered} answered by a person)"
+        )
+    print("  attempts by hour (UTC):")
+    for hour, count in found.attempts_by_hour.items():
+        print(f"    {hour}:00  {count}")
+    print("  waiting leads blocked now, by rule:")
+    for rule, count in sorted(found.blocked_now.items(), key=lambda item: -item[1]):
+        print(f"    {rule:<28} {count}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dialspool", description=__doc__)
     parser.add_argument("--version", action="version", version=f"dialspool {__version__}")
@@ -166,7 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--leads", type=int, default=10_000)
     demo.set_defaults(func=cmd_demo)
 
+    report = sub.add_parser("report", help="reports").add_subparsers(dest="action", required=True)
+    compliance = report.add_parser("compliance", help="abandon rates, attempts, blocked dials")
+    compliance.add_argument("--campaign", required=True, help="campaign id or name")
+    compliance.set_defaults(func=cmd_report_compliance)
+
+    from engine.dialer.leads import cli as leads_cli
     from engine.sim import cli as sim_cli
+
+    leads_cli.add_parser(sub)
 
     sim_cli.add_parser(sub)
     return parser

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.clock import LoopClock, utc_datetime
 from engine.config import Config
+from engine.dialer.explain import explain_entry
 from engine.dialer.leads.loader import list_loads, load_leads, remove_load
 from engine.dialer.leads.model import DUPLICATE_POLICIES, FORMATS, LoadProgress, LoadReport
 from engine.errors import DialspoolError
@@ -276,4 +277,36 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="take a load back (entries not being dialled)")
     remove.add_argument("load_id", type=int)
     remove.set_defaults(func=cmd_leads_remove)
+
+    why = sub.add_parser("why", help="why is this lead (spool entry) not dialled?")
+    why.add_argument("lead_id", type=int)
+    why.set_defaults(func=cmd_leads_why)
     return leads
+
+
+def cmd_leads_why(args: argparse.Namespace, config: Config) -> int:
+    """Every rule that holds the lead back now, and when it next becomes eligible."""
+
+    async def explain() -> int:
+        engine = await _open(config)
+        try:
+            async with engine.connect() as conn:
+                verdict = await explain_entry(conn, args.lead_id, utc_datetime(LoopClock().now()))
+        finally:
+            await engine.dispose()
+        if verdict.eligible:
+            number = verdict.destination.number if verdict.destination else "?"
+            print(f"lead {verdict.entry_id} is eligible now: it would dial {number}")
+            return 0
+        print(f"lead {verdict.entry_id} is not dialled now because:")
+        for reason in verdict.reasons:
+            where = "" if reason.position is None else f" (number #{reason.position + 1})"
+            lifts = reason.lifts_at.isoformat(timespec="seconds") if reason.lifts_at else "never"
+            print(f"  - {reason.block.value}{where}: lifts {lifts}")
+        if verdict.final:
+            print("it can never be dialled again")
+        elif verdict.next_eligible_at is not None:
+            print(f"next eligible at {verdict.next_eligible_at.isoformat(timespec='seconds')}")
+        return 0
+
+    return _guarded(lambda: asyncio.run(explain()))
