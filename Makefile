@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 # The storage tests run on SQLite and on PostgreSQL, every time: the machine's
 # server at 127.0.0.1:5432 or, where there is none, a throwaway one under var/.
 pytest: $(STAMP) sysdeps
-	DIALSPOOL_TEST_PG_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest
+	PG_TEST_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/pytest
 
 test: lint typecheck pytest
 

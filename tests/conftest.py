@@ -1,7 +1,7 @@
 """Shared fixtures: real databases (SQLite files and the PostgreSQL server) and the app.
 
 The storage tests run on both backends every time. PostgreSQL comes from
-DIALSPOOL_TEST_PG_URL (set by `make test`; the machine's server by default).
+PG_TEST_URL (set by `make test`; the machine's server by default).
 An unreachable server fails the run: it is never skipped.
 """
 
@@ -30,7 +30,7 @@ DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
 def pg_base_url() -> str:
-    return os.environ.get("DIALSPOOL_TEST_PG_URL") or DEFAULT_PG_URL
+    return os.environ.get("PG_TEST_URL") or DEFAULT_PG_URL
 
 
 async def _pg_admin(sql: str) -> None:

@@ -186,7 +186,6 @@ def assess(
     now: datetime,
     live: Set[str],
     *,
-    ignore_events: bool = False,
     explain: bool = True,
 ) -> Assessment:
     """The rules without the search for when the entry is next eligible.
@@ -195,7 +194,7 @@ def assess(
     first that blocks and periodic rules do not compute when they lift: the
     answer to "eligible, on which number?" is the same, the reasons are partial.
     """
-    state = _Round(campaign, ctx, live, now, explain, ignore_events)
+    state = _Round(campaign, ctx, live, now, explain)
     entry_reasons = [r for r in _entry_reasons(entry, state) if state.keeps(r)]
     remaining = sorted(
         (d for d in entry.destinations if not d.exhausted), key=lambda d: (-d.priority, d.position)
@@ -227,10 +226,11 @@ def _next_eligible(
 ) -> datetime | None:
     """The earliest instant every time-based rule allows, events assumed to come.
 
-    The other rules only ever lift with time (due, DNC expiry, rolling cap,
-    redial blocks), so for each destination the answer is the first instant,
-    after the last of those lifts, open in both the campaign's hours and the
-    callee's window: one search, no back and forth between the two.
+    Besides the two periodic rules (campaign hours, calling window), every
+    time-based rule stays lifted once lifted (due, DNC expiry, rolling cap,
+    redial blocks) as long as no call is made. So for each destination the
+    answer is the first instant after the last of those lifts that is open in
+    both the campaign's hours and the callee's window: one search.
     """
     state = _Round(campaign, ctx, frozenset(), now, explain=False, ignore_events=True)
     hours = (campaign.hours, (zone(campaign.timezone),))

@@ -163,8 +163,9 @@ class CampaignRunner:
             self._deps.sessions.on_available.remove(self._agent_available)
 
     async def drain(self) -> None:
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        """Wait for the writes still under way (outcomes, call records)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def snapshot(self, now: float) -> Snapshot:
         agents = [
@@ -312,17 +313,22 @@ class CampaignRunner:
         now = self._deps.clock.now()
         self.live.pop(call.plan.call_id, None)
         outcome = call.state.outcome or Outcome.FAILED
-        self.counters.ended += 1
-        self.counters.outcomes[outcome.value] = self.counters.outcomes.get(outcome.value, 0) + 1
         if outcome not in _LIVE and call.answered_at is None:
             self.stats.record_failure(now, now - call.dialled_at)
         if call.bridged_at is not None and call.agent is not None:
             self.stats.record_talk(now, now - call.bridged_at)
             self._wrap_started[call.agent.agent_id] = now
+        # Written by a task the runner drains on stop, not in the ARI reader, so that a
+        # shutdown cancelling the reader cannot lose an outcome half-way.
+        self._spawn(self._finish(call, outcome, now))
+
+    async def _finish(self, call: LiveCall, outcome: Outcome, now: float) -> None:
         try:
             await self._close(call, outcome, now)
         except Exception:
             log.exception("call %s: recording the outcome failed", call.plan.call_id)
+        self.counters.ended += 1
+        self.counters.outcomes[outcome.value] = self.counters.outcomes.get(outcome.value, 0) + 1
         self._deps.bus.publish(
             EngineEvent(
                 "call.ended",

@@ -49,7 +49,7 @@ HolidayCalendar = Callable[[int], frozenset[date]]
 # How far next_open looks before answering "never"; a year covers any weekly
 # schedule with any set of holidays short of an empty one.
 SEARCH_HORIZON = timedelta(days=366)
-_CHUNK = timedelta(days=7)
+_WEEK = timedelta(days=7)
 # Searches go week by week on a fixed grid (Mondays 00:00 UTC) to share a cache.
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 # Offset changes are weeks apart at the very least (months, mostly): sampling
@@ -291,17 +291,17 @@ def next_open_all(
     ]
     low = now.astimezone(UTC)
     while low < end:
-        week = (low - _EPOCH) // _CHUNK
-        week_start = _EPOCH + week * _CHUNK
-        common: Sequence[Interval] = [(week_start, week_start + _CHUNK)]
+        week = (low - _EPOCH) // _WEEK
+        week_start = _EPOCH + week * _WEEK
+        common: Sequence[Interval] = [(week_start, week_start + _WEEK)]
         for schedule, place in pairs:
             common = _intersect(common, _week_intervals(schedule, place, week))
             if not common:
                 break
-        found = _intersect(common, [(low, min(week_start + _CHUNK, end))])
+        found = _intersect(common, [(low, min(week_start + _WEEK, end))])
         if found:
             return found[0][0]
-        low = _resume_at(pairs, week_start, end) if not common else week_start + _CHUNK
+        low = _resume_at(pairs, week_start, end) if not common else week_start + _WEEK
     return None
 
 
@@ -316,7 +316,7 @@ def _resume_at(
     (a French pack on a number spanning the Americas) then cost a few weeks of
     search rather than a year.
     """
-    week_end = week_start + _CHUNK
+    week_end = week_start + _WEEK
     places = list(dict.fromkeys(place for _, place in pairs))
     if any(_transitions(place, week_start, week_end) for place in places):
         return week_end
@@ -400,8 +400,8 @@ Interval = tuple[datetime, datetime]
 @lru_cache(maxsize=16_384)
 def _week_intervals(schedule: WeeklySchedule, place: ZoneInfo, week: int) -> tuple[Interval, ...]:
     """`_open_intervals` over one week of a fixed grid, so that searches share it."""
-    start = _EPOCH + week * _CHUNK
-    return tuple(_open_intervals(schedule, place, start, start + _CHUNK))
+    start = _EPOCH + week * _WEEK
+    return tuple(_open_intervals(schedule, place, start, start + _WEEK))
 
 
 def _open_intervals(

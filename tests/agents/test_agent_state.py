@@ -175,7 +175,7 @@ EVENTS = st.one_of(
 WITH_A_CALL = {S.RESERVED, S.RINGING, S.TALKING, S.WRAP_UP}
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(st.lists(EVENTS, max_size=40))
 def test_random_event_streams_keep_the_invariants(events: list[object]) -> None:
     agent = Agent.logged_out(T0)

@@ -182,7 +182,7 @@ EVENTS = st.one_of(
 ANSWERED_STATES = {C.ANSWERED, C.HUMAN, C.MACHINE, C.QUEUED, C.BRIDGED, C.ABANDONED}
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(st.lists(EVENTS, max_size=12), st.floats(0.5, 5.0))
 def test_random_event_streams_end_with_a_coherent_outcome(
     events: list[CallEvent], drop_time: float

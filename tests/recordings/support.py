@@ -48,7 +48,7 @@ async def make_audio(path: Path, fmt: str, seconds: float) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     made = _MADE.get((fmt, seconds))
     if made is not None:
-        path.write_bytes(made)
+        await asyncio.get_running_loop().run_in_executor(None, path.write_bytes, made)
         return path
     proc = await asyncio.create_subprocess_exec(
         "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
@@ -58,7 +58,7 @@ async def make_audio(path: Path, fmt: str, seconds: float) -> Path:
     )  # fmt: skip
     _, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
-    _MADE[fmt, seconds] = path.read_bytes()
+    _MADE[fmt, seconds] = await asyncio.get_running_loop().run_in_executor(None, path.read_bytes)
     return path
 
 
@@ -126,6 +126,7 @@ async def add_recording(
     seconds: float = 2.0,
     tags: tuple[str, ...] = (),
     created_at: datetime | None = None,
+    duration: float | None = None,
     **call: Any,
 ) -> int:
     """A call, its audio at the path ingestion would choose, and its row."""
@@ -138,7 +139,7 @@ async def add_recording(
             call_id=call_id,
             path=relative,
             fmt=fmt,
-            duration=seconds,
+            duration=seconds if duration is None else duration,
             size=audio.stat().st_size,
             created_at=created_at or datetime.now(UTC),
             tags=tags,
