@@ -58,6 +58,8 @@ _AGENT_STATES = {
     AgentStatus.TALKING: AgentState.TALKING,
     AgentStatus.WRAP_UP: AgentState.WRAP_UP,
 }
+# The dialplan context that runs AMD() and returns to the application (asterisk-conf/).
+AMD_CONTEXT = "amd"
 # Outcomes where a person answered: the pacing learns them as live answers.
 _LIVE = frozenset({Outcome.ANSWERED, Outcome.ABANDONED, Outcome.CUSTOMER_HANGUP})
 
@@ -172,7 +174,10 @@ class CampaignRunner:
             AgentView(_AGENT_STATES.get(s.status, AgentState.PAUSED), s.state.since.timestamp())
             for s in self._deps.sessions.of_campaign(self.id)
         ]
-        dialling = [c.dialled_at for c in self.live.values() if c.answered_at is None]
+        # A call still under answering-machine detection is in flight too.
+        dialling = [
+            c.dialled_at for c in self.live.values() if c.answered_at is None or c.amd_running
+        ]
         waiting = self._deps.router.waiting_since(self.id)
         return Snapshot(
             now,
@@ -246,6 +251,7 @@ class CampaignRunner:
             wrapup_seconds=c.wrapup_seconds,
             safe_harbour_sound=c.safe_harbour_sound,
             skill_id=c.skill_id,
+            amd_context=AMD_CONTEXT if c.amd_enabled else None,
             variables={
                 "DIALSPOOL_CAMPAIGN": str(c.id),
                 "DIALSPOOL_LEAD": str(entry_id),
@@ -260,6 +266,10 @@ class CampaignRunner:
         self.counters.live += 1
         self.stats.record_live(now, now - call.dialled_at)
         self._spawn(self._record(call.plan.call_id, answered_at=utc_datetime(now)))
+
+    def call_machine(self, call: LiveCall) -> None:
+        now = self._deps.clock.now()
+        self.stats.record_failure(now, now - call.dialled_at)
 
     def call_routed(self, call: LiveCall) -> None:
         now = self._deps.clock.now()
@@ -315,6 +325,8 @@ class CampaignRunner:
         outcome = call.state.outcome or Outcome.FAILED
         if outcome not in _LIVE and call.answered_at is None:
             self.stats.record_failure(now, now - call.dialled_at)
+        elif outcome is Outcome.CUSTOMER_HANGUP and call.amd_running:
+            self.stats.record_failure(now, now - call.dialled_at)  # gone during detection
         if call.bridged_at is not None and call.agent is not None:
             self.stats.record_talk(now, now - call.bridged_at)
             self._wrap_started[call.agent.agent_id] = now

@@ -61,6 +61,9 @@ class _CallLog:
     def call_live(self, call: LiveCall) -> None:
         pass  # recorded with the bridging, a moment later
 
+    def call_machine(self, call: LiveCall) -> None:
+        pass  # manual calls run no answering-machine detection
+
     def call_routed(self, call: LiveCall) -> None:
         pass
 

@@ -54,6 +54,9 @@ class CallPlan:
     wrapup_seconds: float
     safe_harbour_sound: str
     skill_id: int | None = None
+    # Answering-machine detection: the answered channel runs AMD() in this dialplan
+    # context and comes back into the application with AMDSTATUS set.
+    amd_context: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -65,6 +68,8 @@ class CallObserver(Protocol):
     """The campaign runner: learns from each step, records the outcome."""
 
     def call_live(self, call: LiveCall) -> None: ...
+
+    def call_machine(self, call: LiveCall) -> None: ...
 
     def call_routed(self, call: LiveCall) -> None: ...
 
@@ -83,6 +88,7 @@ class LiveCall:
     agent: AgentSession | None = None
     # Click-to-call: the agent who asked for the call, reserved before dialling.
     reserved: AgentSession | None = None
+    amd_running: bool = False
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -142,13 +148,47 @@ class OutboundCalls:
         elif isinstance(event, Dial) and event.peer.id == call.plan.channel_id:
             self._advance(call, cm.DialStatus(event.dialstatus))
         elif isinstance(event, StasisStart) and event.channel.id == call.plan.channel_id:
-            await self._answered(call, observer)
+            if call.amd_running:
+                await self._amd_result(call, observer)
+            elif call.plan.amd_context is not None and call.reserved is None:
+                await self._start_amd(call)
+            else:
+                await self._answered(call, observer)
         elif isinstance(event, ChannelDestroyed) and event.channel.id == call.plan.channel_id:
             await self._end(call, observer, cause=event.cause)
 
-    async def _answered(self, call: LiveCall, observer: CallObserver) -> None:
+    async def _start_amd(self, call: LiveCall) -> None:
+        """Hand the answered channel to AMD() in the dialplan; it comes back with a verdict."""
         call.answered_at = self._clock.now()
         self._advance(call, cm.ChannelStateChanged("Up"))
+        call.amd_running = True
+        try:
+            await self._ari.channels.continue_in_dialplan(
+                call.plan.channel_id, context=call.plan.amd_context, extension="s", priority=1
+            )
+        except AriError as exc:
+            log.info(
+                "call %s: AMD could not start (%s): treated as a person", call.plan.call_id, exc
+            )
+            call.amd_running = False
+
+    async def _amd_result(self, call: LiveCall, observer: CallObserver) -> None:
+        call.amd_running = False
+        try:
+            status = await self._ari.channels.get_variable(call.plan.channel_id, "AMDSTATUS")
+        except AriError:
+            status = "NOTSURE"
+        self._advance(call, cm.AmdResult(status or "NOTSURE"))
+        if call.state.state is cm.CallState.MACHINE:
+            observer.call_machine(call)
+            await self.hangup(call.plan.call_id)
+            return
+        await self._answered(call, observer)
+
+    async def _answered(self, call: LiveCall, observer: CallObserver) -> None:
+        if call.answered_at is None:
+            call.answered_at = self._clock.now()
+            self._advance(call, cm.ChannelStateChanged("Up"))
         observer.call_live(call)
         plan = call.plan
         if call.reserved is not None:

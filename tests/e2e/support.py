@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from engine.app import create_app
 from engine.sim.profiles import lab_profile
 from engine.sim.server import RunningSim, start_sim
+from engine.sim.world import Profile
 from engine.store.db import create_engine
 from engine.store.tables import contacts, spool_destinations, spool_entries
 from engine.telephony import RUNTIME, Runtime
@@ -39,8 +40,10 @@ class Stack:
 
 
 @asynccontextmanager
-async def engine_with_sim(db_url: str, *, time_scale: float = 10.0) -> AsyncIterator[Stack]:
-    sim = await start_sim(profile=lab_profile(), time_scale=time_scale, seed=7)
+async def engine_with_sim(
+    db_url: str, *, time_scale: float = 10.0, profile: Profile | None = None
+) -> AsyncIterator[Stack]:
+    sim = await start_sim(profile=profile or lab_profile(), time_scale=time_scale, seed=7)
     config = make_config(
         db_url,
         ari={
