@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -226,3 +226,15 @@ async def engine_with_sim(db_url: str, root: Path, **recordings: object) -> Asyn
     finally:
         await client.close()
         await sim.close()
+
+
+async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
+    """Poll `check` (sync or async) until it returns a truthy value."""
+    async with asyncio.timeout(within):
+        while True:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(0.02)

@@ -16,19 +16,21 @@ from yarl import URL
 from engine.clock import VirtualClock
 from engine.recordings.retention import RetentionSweeper
 from engine.store.tables import (
+    agents,
+    campaigns,
     contact_databases,
     contacts,
     disposition_options,
     dispositions,
     recordings,
 )
-from tests.e2e.support import eventually
 from tests.helpers import add_user, bearer, error_of, login, user_token
 from tests.recordings.support import (
     Seed,
     add_call,
     add_recording,
     db_of,
+    eventually,
     recordings_app,
     seed,
     service_of,
@@ -70,9 +72,7 @@ async def _catalogue(client: Client, people: Seed) -> dict[str, int]:
     db = db_of(client)
     async with db.begin() as conn:
         second = await conn.execute(
-            insert(__import__("engine.store.tables", fromlist=["campaigns"]).campaigns)
-            .values(name="service", mode="preview")
-            .returning(__import__("engine.store.tables", fromlist=["campaigns"]).campaigns.c.id)
+            insert(campaigns).values(name="service", mode="preview").returning(campaigns.c.id)
         )
         c2 = second.scalar_one()
         database = (
@@ -246,8 +246,6 @@ async def test_search_filters_paging_and_agents_seeing_their_own(app_client: Cli
 
 
 async def seed_ids(client: Client) -> tuple[int, int]:
-    from engine.store.tables import agents
-
     async with db_of(client).connect() as conn:
         rows = (await conn.execute(select(agents.c.name, agents.c.id))).all()
     by_name = {row.name: row.id for row in rows}
@@ -401,8 +399,8 @@ async def test_retention_sweeps_old_files_and_rows_on_its_schedule(
             return list((await conn.execute(select(recordings.c.id))).scalars())
 
     await clock.advance(61)  # the sweeper's next round
-    await eventually(lambda: not (folder / "old1.wav").exists(), timeout=10)
-    await eventually(lambda: _equal(remaining(), [recent]), timeout=10)
+    await eventually(lambda: not (folder / "old1.wav").exists(), within=10)
+    await eventually(lambda: _equal(remaining(), [recent]), within=10)
     assert old not in await remaining()
     assert [p.name for p in folder.iterdir()] == ["new1.wav"]
 
