@@ -14,6 +14,7 @@ from engine.clock import Clock, LoopClock
 from engine.config import Config
 from engine.dialer.campaign_service import CampaignService
 from engine.dialer.dispositions import DispositionService
+from engine.dialer.preview import PreviewDesk
 from engine.errors import ConfigError
 from engine.http.api import AUTH_SERVICE, Api
 from engine.http.errors import error_middleware
@@ -29,12 +30,14 @@ from engine.http.routes import (
     health,
     leads,
     live,
+    preview,
     session,
     spool,
     users,
 )
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.http.routes.dispositions import DISPOSITIONS
+from engine.http.routes.preview import DESK
 from engine.store import migrate
 from engine.store.db import create_engine
 from engine.telephony import RUNTIME, Runtime
@@ -52,6 +55,7 @@ def build_api() -> Api:
         agents,
         live,
         calls,
+        preview,
         dispositions,
         spool,
         leads,
@@ -86,6 +90,7 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     runtime = Runtime.build(config, app[DB], app[CLOCK], app[CAMPAIGNS])
     app[RUNTIME] = runtime
+    app[DESK] = PreviewDesk()
     app[HEALTH_SOURCES]["ari"] = runtime
     await runtime.start()
     try:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -137,14 +138,46 @@ class AriEvent(AriMessage):
     endpoint: Endpoint | None = None
 
     def channel_ids(self) -> frozenset[str]:
-        return frozenset(ident for kind, ident in self._targets() if kind == "channel")
+        return self._target_ids[0]
 
     def bridge_ids(self) -> frozenset[str]:
-        return frozenset(ident for kind, ident in self._targets() if kind == "bridge")
+        return self._target_ids[1]
 
-    def _targets(self) -> Iterator[tuple[str, str]]:
-        for name in type(self).model_fields:
-            yield from _targets_of(getattr(self, name), depth=2)
+    @cached_property
+    def _target_ids(self) -> tuple[frozenset[str], frozenset[str]]:
+        # Dispatch asks for both on every event: one walk, once (the event is frozen),
+        # over the only fields that can hold a model.
+        channels: set[str] = set()
+        bridges: set[str] = set()
+        for name in _model_fields(type(self)):
+            for kind, ident in _targets_of(getattr(self, name), depth=2):
+                if kind == "channel":
+                    channels.add(ident)
+                elif kind == "bridge":
+                    bridges.add(ident)
+        return frozenset(channels), frozenset(bridges)
+
+
+_MODEL_FIELDS: dict[type[AriModel], tuple[str, ...]] = {}
+
+
+def _model_fields(cls: type[AriModel]) -> tuple[str, ...]:
+    """The fields of `cls` whose declared type may hold a model (where targets can be)."""
+    names = _MODEL_FIELDS.get(cls)
+    if names is None:
+        names = tuple(
+            name for name, info in cls.model_fields.items() if _may_hold_model(info.annotation)
+        )
+        _MODEL_FIELDS[cls] = names
+    return names
+
+
+def _may_hold_model(annotation: object) -> bool:
+    if annotation is Any:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, AriModel):
+        return True
+    return any(_may_hold_model(arg) for arg in get_args(annotation))
 
 
 def _targets_of(value: object, depth: int) -> Iterator[tuple[str, str]]:
@@ -155,7 +188,7 @@ def _targets_of(value: object, depth: int) -> Iterator[tuple[str, str]]:
     elif isinstance(value, Playback | LiveRecording):
         yield value.target
     elif isinstance(value, AriModel) and depth > 0:
-        for name in type(value).model_fields:
+        for name in _model_fields(type(value)):
             yield from _targets_of(getattr(value, name), depth - 1)
 
 

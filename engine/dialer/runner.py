@@ -13,10 +13,11 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from engine.agents.router import Router
 from engine.agents.sessions import AgentSession, AgentSessions
@@ -39,6 +40,7 @@ from engine.dialer.pacing import (
 from engine.dialer.screenpop import crm_link
 from engine.dialer.spool import (
     CampaignView,
+    Claim,
     Outcome,
     SpoolState,
     decide,
@@ -130,6 +132,18 @@ class CampaignRunner:
     def id(self) -> int:
         return self.campaign.id
 
+    @property
+    def deps(self) -> RunnerDeps:
+        return self._deps
+
+    async def dial_for_agent(self, plan: CallPlan, session: AgentSession) -> None:
+        """A call an agent asked for (preview): its outcome reaches the spool like any other."""
+        self.counters.dialled += 1
+        self.stats.record_dial(self._deps.clock.now())
+        call = await self._deps.calls.dial(plan, self, for_agent=session)
+        if not call.ended.is_set():
+            self.live[plan.call_id] = call
+
     def update(self, campaign: Campaign) -> None:
         """New settings; the pacing keeps what it learnt unless its settings changed."""
         if (campaign.mode, campaign.power_ratio, campaign.abandon_cap_percent) != (
@@ -204,36 +218,53 @@ class CampaignRunner:
 
     async def _claim(self, lines: int, now: float) -> list[CallPlan]:
         when = utc_datetime(now)
-        deps = self._deps
-        async with deps.db.begin() as conn:
-            entries = await spool_store.candidates(conn, self.id, when, limit=max(4 * lines, 50))
-            if not entries:
-                return []
-            numbers = [d.number for e in entries for d in e.destinations]
-            ctx = await spool_store.compliance_context(
-                conn, self.id, numbers, spool_store.lookback(self._view), when
-            )
-            chosen = select_claims(entries, self._view, ctx, when, lines)
-            taken = await spool_store.claim(conn, chosen, deps.app_node, when)
-            contacts = await spool_store.contacts_of(conn, [c.entry_id for c in taken])
-            plans = []
-            for claim in taken:
-                plan = self._plan(claim.entry_id, claim.position, claim.number)
-                await call_store.create_call(
-                    conn,
-                    uuid=plan.call_id,
-                    campaign_id=self.id,
-                    contact_id=contacts.get(claim.entry_id),
-                    spool_entry_id=claim.entry_id,
-                    direction="outbound",
-                    number=claim.number,
-                    channel_id=plan.channel_id,
-                    source=self.campaign.caller_id,
-                    created_at=when,
-                )
-                await spool_store.set_state(conn, claim.entry_id, SpoolState.DIALLING, when)
-                plans.append(plan)
-        return plans
+        async with self._deps.db.begin() as conn:
+            taken = await self.select_and_claim(conn, lines, when, self._deps.app_node)
+            return [await self.open_call(conn, claim, when) for claim in taken]
+
+    async def select_and_claim(
+        self,
+        conn: AsyncConnection,
+        lines: int,
+        when: datetime,
+        claimant: str,
+        *,
+        for_agent: int | None = None,
+    ) -> list[Claim]:
+        """Claim up to `lines` eligible entries in dialling order, one per number.
+
+        `for_agent`: a preview claim; entries bound to other agents are left alone.
+        """
+        entries = await spool_store.candidates(conn, self.id, when, limit=max(4 * lines, 50))
+        if not entries:
+            return []
+        numbers = [d.number for e in entries for d in e.destinations]
+        ctx = await spool_store.compliance_context(
+            conn, self.id, numbers, spool_store.lookback(self._view), when
+        )
+        if for_agent is not None:
+            ctx = replace(ctx, available_agents=frozenset({for_agent}))
+        chosen = select_claims(entries, self._view, ctx, when, lines)
+        return await spool_store.claim(conn, chosen, claimant, when)
+
+    async def open_call(self, conn: AsyncConnection, claim: Claim, when: datetime) -> CallPlan:
+        """The call record, written before the originate (crash recovery needs it)."""
+        plan = self._plan(claim.entry_id, claim.position, claim.number)
+        contacts = await spool_store.contacts_of(conn, [claim.entry_id])
+        await call_store.create_call(
+            conn,
+            uuid=plan.call_id,
+            campaign_id=self.id,
+            contact_id=contacts.get(claim.entry_id),
+            spool_entry_id=claim.entry_id,
+            direction="outbound",
+            number=claim.number,
+            channel_id=plan.channel_id,
+            source=self.campaign.caller_id,
+            created_at=when,
+        )
+        await spool_store.set_state(conn, claim.entry_id, SpoolState.DIALLING, when)
+        return plan
 
     def _plan(self, entry_id: int, position: int, number: str) -> CallPlan:
         c = self.campaign

@@ -99,7 +99,7 @@ async def _own_agent(conn: AsyncConnection, principal: Principal, agent_id: int)
         raise Forbidden("agents may only act on their own session", {"agent_id": agent_id})
 
 
-async def _checked(request: web.Request, principal: Principal) -> int:
+async def checked_agent(request: web.Request, principal: Principal) -> int:
     agent_id = path_id(request)
     async with request.app[DB].connect() as conn:
         await _own_agent(conn, principal, agent_id)
@@ -159,7 +159,7 @@ def register(api: Api) -> None:
         errors=(409,),
     )
     async def agent_logout(request: web.Request, principal: Principal) -> None:
-        await runtime_of(request).sessions.logout(await _checked(request, principal))
+        await runtime_of(request).sessions.logout(await checked_agent(request, principal))
 
     @api.route(
         "POST",
@@ -174,7 +174,7 @@ def register(api: Api) -> None:
     async def agent_pause(
         request: web.Request, principal: Principal, body: PauseBody
     ) -> AgentStatus:
-        agent_id = await _checked(request, principal)
+        agent_id = await checked_agent(request, principal)
         session = runtime_of(request).sessions.pause(agent_id, body.reason)
         return _status(session, request.app[CLOCK].now())
 
@@ -194,7 +194,7 @@ def register(api: Api) -> None:
         response=AgentStatus,
     )
     async def agent_status(request: web.Request, principal: Principal) -> AgentStatus:
-        agent_id = await _checked(request, principal)
+        agent_id = await checked_agent(request, principal)
         return _status(runtime_of(request).sessions.get(agent_id), request.app[CLOCK].now())
 
     @api.route(
@@ -257,7 +257,7 @@ def campaign_figures(runtime: Runtime) -> list[CampaignLive]:
 
 def _register_action(api: Api, action: str, summary: str) -> None:
     async def handler(request: web.Request, principal: Principal) -> AgentStatus:
-        agent_id = await _checked(request, principal)
+        agent_id = await checked_agent(request, principal)
         sessions = runtime_of(request).sessions
         if action == "unpause":
             session = sessions.unpause(agent_id)
