@@ -19,6 +19,7 @@ from engine.dialer.spool import (
     ComplianceContext,
     SpoolEntryView,
     Verdict,
+    closing_state,
     evaluate,
 )
 from engine.errors import NotFound
@@ -75,3 +76,22 @@ async def tally_campaign(conn: AsyncConnection, campaign_id: int, now: datetime)
         eligible += verdict.eligible
         blocked.update(block.value for block in verdict.blocks)
     return CampaignTally(campaign_id, len(entries), eligible, dict(blocked), sampled)
+
+
+async def close_finished(
+    conn: AsyncConnection, campaign_id: int, now: datetime, limit: int = 2000
+) -> dict[str, int]:
+    """Give waiting entries that can never be dialled again their terminal state
+    (expired, failed, done), so that the spool's counts add up; how many, by state."""
+    view = await campaign_view(conn, campaign_id)
+    entries = await spool_store.entries_of_campaign(
+        conn, campaign_id, [s.value for s in WAITING_STATES], limit=limit
+    )
+    ctx = await _context(conn, view, entries, now)
+    closed: Counter[str] = Counter()
+    for entry in entries:
+        state = closing_state(evaluate(entry, view, ctx, now))
+        if state is not None:
+            await spool_store.set_state(conn, entry.id, state, now)
+            closed[state.value] += 1
+    return dict(closed)

@@ -25,6 +25,7 @@ from engine.agents.state import AgentStatus
 from engine.aio import first_of
 from engine.clock import Clock, utc_datetime
 from engine.dialer.campaigns import Campaign
+from engine.dialer.explain import close_finished
 from engine.dialer.pacing import (
     AgentState,
     AgentView,
@@ -60,6 +61,8 @@ _AGENT_STATES = {
     AgentStatus.TALKING: AgentState.TALKING,
     AgentStatus.WRAP_UP: AgentState.WRAP_UP,
 }
+# How often waiting entries that can never be dialled again are closed.
+SWEEP_SECONDS = 60.0
 # The dialplan context that runs AMD() and returns to the application (asterisk-conf/).
 AMD_CONTEXT = "amd"
 # Outcomes where a person answered: the pacing learns them as live answers.
@@ -163,10 +166,14 @@ class CampaignRunner:
 
     async def run(self) -> None:
         clock = self._deps.clock
+        next_sweep = clock.now()
         while not self._stopping:
             if self.campaign.status == "running":
                 try:
                     await self.tick()
+                    if clock.now() >= next_sweep:
+                        next_sweep = clock.now() + SWEEP_SECONDS
+                        await self.sweep()
                 except Exception:
                     log.exception("campaign %s: dialling round failed", self.campaign.name)
             await first_of(self._wake.wait(), clock.sleep(self.policy.interval))
@@ -182,6 +189,13 @@ class CampaignRunner:
         """Wait for the writes still under way (outcomes, call records)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def sweep(self) -> None:
+        """Close entries that can never be dialled again (expired, out of numbers)."""
+        async with self._deps.db.begin() as conn:
+            closed = await close_finished(conn, self.id, utc_datetime(self._deps.clock.now()))
+        if closed:
+            log.info("campaign %s: closed %s", self.campaign.name, closed)
 
     def snapshot(self, now: float) -> Snapshot:
         agents = [
