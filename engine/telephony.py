@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.agents.router import Router
 from engine.agents.sessions import AgentSessions
+from engine.agents.supervision import Supervision
 from engine.ari.client import AriClient
 from engine.clock import Clock
 from engine.config import Config
@@ -34,6 +35,7 @@ class Runtime:
     router: Router
     calls: OutboundCalls
     manual: ManualCalls
+    supervision: Supervision
     dialer: DialerService
 
     @classmethod
@@ -49,7 +51,7 @@ class Runtime:
         deps = RunnerDeps(db, calls, sessions, router, clock, bus, node)
         manual = ManualCalls(ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus)
         dialer = DialerService(deps, ari, campaigns)
-        return cls(ari, bus, sessions, router, calls, manual, dialer)
+        return cls(ari, bus, sessions, router, calls, manual, Supervision(ari), dialer)
 
     async def start(self) -> None:
         await self.ari.start()

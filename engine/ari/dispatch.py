@@ -113,10 +113,13 @@ class Dispatcher:
         # A malformed StasisStart is not a StasisStart: only catch-all handlers hear it.
         typed = () if isinstance(message, MalformedMessage) else self._by_type.get(message.type, ())
         subs = [*typed, *self._by_type.get(_ALL, ())]
-        for channel_id in sorted(message.channel_ids()):
+        channel_ids, bridge_ids = message.target_ids()
+        for channel_id in sorted(channel_ids):
             subs.extend(self._by_channel.get(channel_id, ()))
-        for bridge_id in sorted(message.bridge_ids()):
+        for bridge_id in sorted(bridge_ids):
             subs.extend(self._by_bridge.get(bridge_id, ()))
+        if len(subs) < 2:
+            return subs
         # A handler watching both legs of a Dial hears the event once.
         unique: list[Subscription] = []
         for sub in subs:

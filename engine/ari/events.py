@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from functools import cached_property
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -112,6 +111,9 @@ class AriMessage(AriModel):
     def bridge_ids(self) -> frozenset[str]:
         return frozenset()
 
+    def target_ids(self) -> tuple[frozenset[str], frozenset[str]]:
+        return self.channel_ids(), self.bridge_ids()
+
 
 class MissingParams(AriMessage):
     """Asterisk's answer to a WebSocket request missing parameters."""
@@ -138,19 +140,20 @@ class AriEvent(AriMessage):
     endpoint: Endpoint | None = None
 
     def channel_ids(self) -> frozenset[str]:
-        return self._target_ids[0]
+        return self.target_ids()[0]
 
     def bridge_ids(self) -> frozenset[str]:
-        return self._target_ids[1]
+        return self.target_ids()[1]
 
-    @cached_property
-    def _target_ids(self) -> tuple[frozenset[str], frozenset[str]]:
-        # Dispatch asks for both on every event: one walk, once (the event is frozen),
-        # over the only fields that can hold a model.
+    def target_ids(self) -> tuple[frozenset[str], frozenset[str]]:
+        """`(channel_ids(), bridge_ids())` in one walk, over the fields that can hold a model."""
         channels: set[str] = set()
         bridges: set[str] = set()
         for name in _model_fields(type(self)):
-            for kind, ident in _targets_of(getattr(self, name), depth=2):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            for kind, ident in _targets_of(value, depth=2):
                 if kind == "channel":
                     channels.add(ident)
                 elif kind == "bridge":
@@ -185,7 +188,7 @@ def _targets_of(value: object, depth: int) -> Iterator[tuple[str, str]]:
         yield "channel", value.id
     elif isinstance(value, Bridge):
         yield "bridge", value.id
-    elif isinstance(value, Playback | LiveRecording):
+    elif isinstance(value, (Playback, LiveRecording)):
         yield value.target
     elif isinstance(value, AriModel) and depth > 0:
         for name in _model_fields(type(value)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +31,21 @@ class LoginBody(BaseModel):
 class PauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=150)
+
+
+class SuperviseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["listen", "whisper", "barge"]
+    endpoint: str = Field(
+        pattern=r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9._@+-]{1,120}$",
+        description="the supervisor's phone",
+    )
+
+
+class Supervising(BaseModel):
+    supervision_id: str
+    mode: str
+    agent_id: int
 
 
 class AgentStatus(BaseModel):
@@ -196,6 +213,36 @@ def register(api: Api) -> None:
     async def agent_status(request: web.Request, principal: Principal) -> AgentStatus:
         agent_id = await checked_agent(request, principal)
         return _status(runtime_of(request).sessions.get(agent_id), request.app[CLOCK].now())
+
+    @api.route(
+        "POST",
+        "/v1/agents/{id}/supervise",
+        summary="Listen to, whisper to or barge in on an agent (via snoop channels)",
+        tag="supervision",
+        roles=STAFF,
+        body=SuperviseBody,
+        response=Supervising,
+        status=201,
+        errors=(409,),
+    )
+    async def supervise_agent(
+        request: web.Request, principal: Principal, body: SuperviseBody
+    ) -> Supervising:
+        runtime = runtime_of(request)
+        session = runtime.sessions.get(path_id(request))
+        started = await runtime.supervision.start(body.mode, session, body.endpoint)
+        return Supervising(supervision_id=started.id, mode=started.mode, agent_id=started.agent_id)
+
+    @api.route(
+        "DELETE",
+        "/v1/supervisions/{supervision_id}",
+        summary="Stop supervising",
+        tag="supervision",
+        roles=STAFF,
+        status=204,
+    )
+    async def stop_supervision(request: web.Request, principal: Principal) -> None:
+        await runtime_of(request).supervision.stop(request.match_info["supervision_id"])
 
     @api.route(
         "GET",
