@@ -203,9 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     compliance.set_defaults(func=cmd_report_compliance)
 
     from engine.dialer.leads import cli as leads_cli
+    from engine.dialer.simulate import cli as simulate_cli
     from engine.sim import cli as sim_cli
 
     leads_cli.add_parser(sub)
+    simulate_cli.add_parser(sub)
 
     sim_cli.add_parser(sub)
     return parser
