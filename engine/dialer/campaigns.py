@@ -69,7 +69,15 @@ class CampaignSettings(BaseModel):
     )
     crm_url_template: str | None = Field(None, max_length=500)
     skill_id: int | None = None
-    inbound_did: str | None = Field(None, max_length=80)
+    inbound_did: str | None = Field(None, max_length=80, description="DID for inbound calls")
+    inbound_max_wait_seconds: int = Field(120, ge=5, le=3600)
+    inbound_overflow: str = Field(
+        "hangup",
+        pattern=r"^(hangup|voicemail|campaign:[0-9]+)$",
+        description='after the maximum wait: "hangup", "voicemail" or "campaign:<id>"',
+    )
+    inbound_announce_seconds: int = Field(30, ge=0, le=600)
+    moh_class: str = Field("default", max_length=80)
 
     @field_validator("dial_template")
     @classmethod
@@ -142,6 +150,10 @@ class CampaignPatch(BaseModel):
     crm_url_template: str | None = None
     skill_id: int | None = None
     inbound_did: str | None = None
+    inbound_max_wait_seconds: int | None = None
+    inbound_overflow: str | None = None
+    inbound_announce_seconds: int | None = None
+    moh_class: str | None = None
 
 
 class Campaign(NewCampaign):

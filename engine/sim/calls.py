@@ -354,3 +354,23 @@ def _amd_done(pbx: Pbx, ch: Channel, app: str) -> None:
     pbx.set_var(ch, "AMDCAUSE", cause)
     pbx.dialplan_step(ch, "Stasis", ",".join([app, *pbx.profile.amd.args]))
     pbx.enter_stasis(ch, app, list(pbx.profile.amd.args))
+
+
+def inbound(
+    pbx: Pbx, did: str, caller: str, *, app: str, hangup_after: float | None, context: str
+) -> Channel:
+    """Someone calls `did` from outside: the channel runs the `inbound` context's
+    `Stasis(app,inbound,<did>)` unanswered, as the shipped extensions.conf does; it
+    hangs up after `hangup_after` world seconds (None: it waits as long as it takes)."""
+    suffix = f"{len(pbx.state.channels) + pbx.counters['channels_created']:08x}"
+    ch = pbx.new_channel("pjsip", f"PJSIP/trunk-{suffix}", None)
+    ch.caller = CallerId("", caller)
+    ch.connected = CallerId("", did)
+    ch.number = did
+    ch.dialplan = Dialplan(context, did, 1, "", "")
+    ch.state = "Ring"
+    pbx.dialplan_step(ch, "Stasis", f"{app},inbound,{did}", advance=False)
+    pbx.enter_stasis(ch, app, ["inbound", did])
+    if hangup_after is not None:
+        pbx.after(hangup_after, lambda: remote_hangup(pbx, ch, CAUSE_NORMAL), ch.id)
+    return ch

@@ -129,6 +129,29 @@ async def requests_log(request: web.Request) -> web.Response:
     return web.json_response(list(_sim(request).requests))
 
 
+async def inbound_call(request: web.Request) -> web.Response:
+    """A caller dials one of our numbers: {"did", "caller", "hangup_after"?, "app"?}."""
+    from engine.sim import calls
+
+    body = await _json_body(request)
+    did, caller = str(body.get("did", "")), str(body.get("caller", ""))
+    if not did or not caller:
+        return error(400, "did and caller are required")
+    after = body.get("hangup_after")
+    if after is not None and (not isinstance(after, int | float) or after <= 0):
+        return error(400, "hangup_after must be a positive number of seconds")
+    pbx = _sim(request).pbx
+    ch = calls.inbound(
+        pbx,
+        did,
+        caller,
+        app=str(body.get("app", "dialspool")),
+        hangup_after=None if after is None else float(after),
+        context="inbound",
+    )
+    return web.json_response({"channel_id": ch.id, "name": ch.name})
+
+
 def add_routes(app: web.Application) -> None:
     app.middlewares.append(_guard)
     app.router.add_post("/_sim/reset", reset)
@@ -136,5 +159,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/faults/drop-websocket", drop_websocket)
     app.router.add_post("/_sim/faults/restart", restart)
     app.router.add_post("/_sim/faults/rest", rest_faults)
+    app.router.add_post("/_sim/inbound", inbound_call)
     app.router.add_get("/_sim/counters", counters)
     app.router.add_get("/_sim/requests", requests_log)

@@ -226,6 +226,12 @@ campaigns = Table(
     Column("crm_url_template", String(500), nullable=True),
     Column("skill_id", ForeignKey("skills.id"), nullable=True),
     Column("inbound_did", String(80), nullable=True, unique=True),
+    # Inbound queueing: how long a caller waits, what happens then ("hangup",
+    # "voicemail" or "campaign:<id>"), how often the position is announced (0: never).
+    Column("inbound_max_wait_seconds", Integer, nullable=False, server_default="120"),
+    Column("inbound_overflow", String(40), nullable=False, server_default="hangup"),
+    Column("inbound_announce_seconds", Integer, nullable=False, server_default="30"),
+    Column("moh_class", String(80), nullable=False, server_default="default"),
     _created(),
     Column("updated_at", UtcDateTime, nullable=True),
     _one_of("mode", CAMPAIGN_MODES, "mode"),
