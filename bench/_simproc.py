@@ -31,7 +31,8 @@ class SimProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ari_url = self.url + "/ari"
-        self._log = tempfile.TemporaryFile()
+        # The child's output, shown if it fails to start; closed by stop().
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 sys.executable,

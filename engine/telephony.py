@@ -20,6 +20,7 @@ from engine.config import Config
 from engine.dialer.campaign_service import CampaignService
 from engine.dialer.runner import RunnerDeps
 from engine.dialer.service import DialerService
+from engine.dialplan.inbound import InboundCalls
 from engine.dialplan.manual import ManualCalls
 from engine.dialplan.outbound import OutboundCalls
 from engine.events import EventBus
@@ -36,6 +37,7 @@ class Runtime:
     calls: OutboundCalls
     manual: ManualCalls
     supervision: Supervision
+    inbound: InboundCalls
     dialer: DialerService
 
     @classmethod
@@ -51,7 +53,8 @@ class Runtime:
         deps = RunnerDeps(db, calls, sessions, router, clock, bus, node)
         manual = ManualCalls(ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus)
         dialer = DialerService(deps, ari, campaigns)
-        return cls(ari, bus, sessions, router, calls, manual, Supervision(ari), dialer)
+        inbound = InboundCalls(ari, db=db, sessions=sessions, router=router, clock=clock, bus=bus)
+        return cls(ari, bus, sessions, router, calls, manual, Supervision(ari), inbound, dialer)
 
     async def start(self) -> None:
         await self.ari.start()
@@ -59,6 +62,7 @@ class Runtime:
 
     async def stop(self, grace_seconds: float) -> None:
         await self.dialer.stop(grace_seconds)
+        await self.inbound.close()
         await self.sessions.close()
         await self.ari.close()
 

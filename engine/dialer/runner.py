@@ -198,15 +198,18 @@ class CampaignRunner:
             log.info("campaign %s: closed %s", self.campaign.name, closed)
 
     def snapshot(self, now: float) -> Snapshot:
+        sessions = self._deps.sessions.of_campaign(self.id)
         agents = [
             AgentView(_AGENT_STATES.get(s.status, AgentState.PAUSED), s.state.since.timestamp())
-            for s in self._deps.sessions.of_campaign(self.id)
+            for s in sessions
         ]
         # A call still under answering-machine detection is in flight too.
         dialling = [
             c.dialled_at for c in self.live.values() if c.answered_at is None or c.amd_running
         ]
-        waiting = self._deps.router.waiting_since(self.id)
+        # Blended agents also serve inbound lines: their waiting callers count too.
+        served = {self.id}.union(*(s.campaigns for s in sessions))
+        waiting = [t for cid in served for t in self._deps.router.waiting_since(cid)]
         return Snapshot(
             now,
             agents,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from engine.agents.router import Router
 from engine.agents.sessions import AgentSession, AgentSessions
@@ -103,6 +104,9 @@ class OutboundCalls:
         self._router = router
         self._clock = clock
         self.live: dict[str, LiveCall] = {}
+        # Answered-call flows: they await REST calls and the drop time, so they run
+        # beside the ARI reader rather than in it (which would hold every other event).
+        self._flows: set[asyncio.Task[None]] = set()
 
     async def dial(
         self, plan: CallPlan, observer: CallObserver, *, for_agent: AgentSession | None = None
@@ -149,13 +153,31 @@ class OutboundCalls:
             self._advance(call, cm.DialStatus(event.dialstatus))
         elif isinstance(event, StasisStart) and event.channel.id == call.plan.channel_id:
             if call.amd_running:
-                await self._amd_result(call, observer)
+                self._spawn(call, self._amd_result(call, observer))
             elif call.plan.amd_context is not None and call.reserved is None:
-                await self._start_amd(call)
+                self._spawn(call, self._start_amd(call))
             else:
-                await self._answered(call, observer)
+                self._spawn(call, self._answered(call, observer))
         elif isinstance(event, ChannelDestroyed) and event.channel.id == call.plan.channel_id:
             await self._end(call, observer, cause=event.cause)
+
+    def _spawn(self, call: LiveCall, flow: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._unless_ended(call, flow), name=f"call-{call.plan.call_id}")
+        self._flows.add(task)
+        task.add_done_callback(self._flow_done)
+
+    @staticmethod
+    async def _unless_ended(call: LiveCall, flow: Coroutine[Any, Any, None]) -> None:
+        # The ChannelDestroyed may have been handled before the flow got to run.
+        if call.ended.is_set():
+            flow.close()
+            return
+        await flow
+
+    def _flow_done(self, task: asyncio.Task[None]) -> None:
+        self._flows.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("%s failed", task.get_name(), exc_info=exc)
 
     async def _start_amd(self, call: LiveCall) -> None:
         """Hand the answered channel to AMD() in the dialplan; it comes back with a verdict."""
@@ -198,6 +220,8 @@ class OutboundCalls:
         agent = self._router.take(plan.call_id, plan.campaign_id, plan.skill_id)
         if agent is not None and await self._bridge(call, agent, observer):
             return
+        if call.ended.is_set():
+            return
         self._advance(call, cm.Queued())
         future = self._router.wait(plan.call_id, plan.campaign_id, plan.skill_id)
         await first_of(asyncio.shield(future), self._clock.sleep(plan.drop_time), call.ended.wait())
@@ -215,6 +239,10 @@ class OutboundCalls:
         except AriError as exc:
             # The customer left in the meantime, or the agent's bridge is gone.
             log.info("call %s: bridging to %s failed: %s", call.plan.call_id, agent.name, exc)
+            self._sessions.call_ended(agent, call.plan.call_id, 0)
+            return False
+        if call.ended.is_set():
+            # Its ChannelDestroyed came while the bridge request was under way.
             self._sessions.call_ended(agent, call.plan.call_id, 0)
             return False
         call.agent = agent

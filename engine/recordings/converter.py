@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engine.errors import NotFound
 from engine.recordings.layout import CONVERTIBLE, converted_path, inside
 from engine.recordings.media import DEFAULT_TOOLS, MediaError, Tools, probe_duration, to_mp3
 from engine.store import recordings as store
@@ -130,8 +131,11 @@ class Converter:
 
     async def convert(self, recording_id: int) -> bool:
         """Convert one recording to MP3; False (original kept) if it cannot be done."""
-        async with self._db.connect() as conn:
-            row = await store.get_recording(conn, recording_id)
+        try:
+            async with self._db.connect() as conn:
+                row = await store.get_recording(conn, recording_id)
+        except NotFound:
+            return False  # deleted since it was queued (retention)
         if row["format"] not in CONVERTIBLE:
             return False
         loop = asyncio.get_running_loop()

@@ -19,11 +19,12 @@ from aiohttp import web
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from engine.ari import errors as ari_errors
 from engine.ari.models import LiveRecording
 from engine.auth.service import Principal
 from engine.clock import Clock
 from engine.config import RecordingsConfig
-from engine.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from engine.errors import Conflict, DialspoolError, Forbidden, NotAuthenticated, NotFound
 from engine.recordings.converter import ConversionSettings, Converter
 from engine.recordings.ingest import Ingestor, IngestSettings
 from engine.recordings.layout import RECORDABLE, inside
@@ -39,6 +40,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STAFF = frozenset({"admin", "supervisor"})
+
+
+class TelephonyUnavailable(DialspoolError):
+    """Asterisk could not be reached for a call's recording."""
+
+    status = 503
+    error_id = "telephony-unavailable"
+
+
 Action = Literal["start", "stop", "pause", "unpause"]
 
 
@@ -50,7 +60,7 @@ class Options:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     sweep_interval_seconds: float = 3600.0
     record_format: str = "wav"
-    # How long close() waits for stopped recordings to reach the store.
+    # How long close() waits for recordings being fetched to reach the store.
     close_grace_seconds: float = 5.0
 
 
@@ -95,7 +105,14 @@ class RecordingService:
                 stored=self.converter.enqueue if self.converter else None,
                 settings=self.options.ingest,
             )
-            self.recorder = CallRecorder(runtime.ari, self._finished, self._orphan)
+            # The call flow may hold a recorder of its own (built with the Runtime): that
+            # one is used, so that both start and stop recordings through the same object.
+            existing = getattr(runtime, "recorder", None)
+            self.recorder = existing if isinstance(existing, CallRecorder) else None
+            if self.recorder is None:
+                self.recorder = CallRecorder(runtime.ari)
+            self.recorder.on_finished = self._finished
+            self.recorder.on_orphan = self._orphan
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeping: asyncio.Task[None] | None = None
 
@@ -116,13 +133,15 @@ class RecordingService:
             self._spawn(self.ingestor.recover())
 
     async def close(self) -> None:
-        """Stop live recordings (kept on Asterisk if not fetched in time), then the workers."""
+        """Let fetches under way finish (briefly), then stop the workers.
+
+        Recordings still live are left alone: the calls end during the telephony
+        drain, Asterisk keeps their files, and `recover()` fetches them at the next start.
+        """
         if self.recorder is not None:
-            for call_id in self.recorder.recording_calls():
-                await self.recorder.stop(call_id)
-            if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=self.options.close_grace_seconds)
             self.recorder.close()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.options.close_grace_seconds)
         tasks = [*self._tasks, *([self._sweeping] if self._sweeping else [])]
         for task in tasks:
             task.cancel()
@@ -221,26 +240,39 @@ class RecordingService:
         live = self.runtime.calls.live.get(call_id)
         if live is None:
             raise NotFound(f"no live call {call_id}", {"call_id": call_id})
-        async with self.db.connect() as conn:
-            if principal.role not in STAFF:
-                owner = await store.agent_user(conn, live.agent.agent_id) if live.agent else None
-                if principal.kind != "user" or owner is None or owner != principal.id:
-                    raise Forbidden("agents may only control recordings of their own calls")
-            mode = await store.recording_mode(conn, live.plan.campaign_id)
-        if mode == "never":
-            raise Conflict("this campaign never records calls", {"recording_mode": mode})
-        if action == "start":
-            if live.agent is None:
-                raise Conflict("the call is not with an agent yet")
-            await self.recorder.start(call_id, live.agent.bridge_id, self.options.record_format)
-        elif action == "stop":
-            await self.recorder.stop(call_id)
-        elif action == "pause":
-            await self.recorder.pause(call_id)
-        else:
-            await self.recorder.unpause(call_id)
+        agent_id = live.agent.agent_id if live.agent is not None else None
+        await self._may_control(principal, agent_id, live.plan.campaign_id)
+        try:
+            if action == "start":
+                if live.agent is None:
+                    raise Conflict("the call is not with an agent yet")
+                fmt = self.options.record_format
+                await self.recorder.start(call_id, live.agent.bridge_id, fmt)
+            elif action == "stop":
+                await self.recorder.stop(call_id)
+            elif action == "pause":
+                await self.recorder.pause(call_id)
+            else:
+                await self.recorder.unpause(call_id)
+        except ari_errors.Unavailable as exc:
+            raise TelephonyUnavailable(f"Asterisk did not answer: {exc.message}") from None
+        except ari_errors.AriError as exc:
+            raise Conflict(f"Asterisk refused: {exc.message}", {"status": exc.status}) from None
         state = self.recorder.state(call_id)
         return state.value if isinstance(state, RecordingState) else None
+
+    async def _may_control(
+        self, principal: Principal, agent_id: int | None, campaign_id: int
+    ) -> None:
+        """Staff on any call, an agent on its own; never in a campaign that never records."""
+        async with self.db.connect() as conn:
+            if principal.role not in STAFF:
+                owner = await store.agent_user(conn, agent_id) if agent_id is not None else None
+                if principal.kind != "user" or owner is None or owner != principal.id:
+                    raise Forbidden("agents may only control recordings of their own calls")
+            mode = await store.recording_mode(conn, campaign_id)
+        if mode == "never":
+            raise Conflict("this campaign never records calls", {"recording_mode": mode})
 
 
 RECORDINGS: web.AppKey[RecordingService] = web.AppKey("recordings", RecordingService)

@@ -370,7 +370,10 @@ def inbound(
     ch.dialplan = Dialplan(context, did, 1, "", "")
     ch.state = "Ring"
     pbx.dialplan_step(ch, "Stasis", f"{app},inbound,{did}", advance=False)
+    # Entering Stasis subscribes the application to the channel, as in Asterisk.
+    pbx.state.app(app).channel_ids.add(ch.id)
     pbx.enter_stasis(ch, app, ["inbound", did])
     if hangup_after is not None:
-        pbx.after(hangup_after, lambda: remote_hangup(pbx, ch, CAUSE_NORMAL), ch.id)
+        # Its own timer owner: answering the channel cancels the channel's ring timers.
+        pbx.after(hangup_after, lambda: remote_hangup(pbx, ch, CAUSE_NORMAL), f"caller:{ch.id}")
     return ch

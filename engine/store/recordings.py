@@ -237,10 +237,14 @@ def _call_data(key: str, value: str) -> ColumnElement[bool]:
     return or_(calls.c.variables[key].as_string() == value, exists(in_contact))
 
 
-def _hours(first: int | None, last: int | None) -> ColumnElement[bool] | None:
-    hour = extract("hour", calls.c.created_at)
+def _hours(first: int | None, last: int | None, dialect: str) -> ColumnElement[bool] | None:
     if first is None and last is None:
         return None
+    started: ColumnElement[Any] = calls.c.created_at
+    if dialect == "postgresql":
+        # EXTRACT reads a timestamptz in the session's zone; the API speaks UTC.
+        started = func.timezone("UTC", started)
+    hour = extract("hour", started)
     if first is None:
         return hour <= last
     if last is None:
@@ -285,7 +289,7 @@ def _conditions(f: RecordingFilter, dialect: str) -> list[ColumnElement[bool]]:
         where.append(_has_tag(dialect, f.tag))
     if f.data_key is not None and f.data_value is not None:
         where.append(_call_data(f.data_key, f.data_value))
-    hours = _hours(f.hour_from, f.hour_to)
+    hours = _hours(f.hour_from, f.hour_to, dialect)
     if hours is not None:
         where.append(hours)
     if f.min_duration is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from yarl import URL
 
 from engine.clock import VirtualClock
@@ -173,7 +173,21 @@ async def _catalogue(client: Client, people: Seed) -> dict[str, int]:
     return ids
 
 
+async def _sessions_in_new_york(client: Client) -> None:
+    """PostgreSQL sessions in another zone than UTC: hour filters must still mean UTC."""
+    db = db_of(client)
+    if db.dialect.name != "postgresql":
+        return
+    async with db.begin() as conn:
+        name = (await conn.execute(text("SELECT current_database()"))).scalar_one()
+        await conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'"))
+    await db.dispose()
+    async with db.connect() as conn:
+        assert (await conn.execute(text("SHOW timezone"))).scalar_one() == "America/New_York"
+
+
 async def test_search_filters_paging_and_agents_seeing_their_own(app_client: Client) -> None:
+    await _sessions_in_new_york(app_client)
     people = await _people(app_client)
     ids = await _catalogue(app_client, await seed(db_of(app_client)))
     r1, r2, r3, r4 = ids["r1"], ids["r2"], ids["r3"], ids["r4"]

@@ -52,7 +52,11 @@ from engine.store import leads as store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 2000
+# Rows per transaction. Each batch rewrites the index pages its random keys
+# (numbers, external ids) land on, so small batches rewrite the same pages
+# over and over as the tables grow; 20,000 rows keep a batch's memory to a few
+# tens of MB.
+DEFAULT_BATCH = 20_000
 # Bigger chunks are cut, so one feed never holds more than this many bytes of rows.
 _FEED_BYTES = 1 << 16
 _REMOVE_BATCH = 2000
@@ -274,7 +278,8 @@ class _Reader:
 class _Plan:
     """What one run of rows (no key repeated) turns into."""
 
-    contacts: list[tuple[Any, ...]] = field(default_factory=list)
+    # Rows that get a new contact, in the order of their entries.
+    contacts: list[Lead] = field(default_factory=list)
     # (lead, existing contact id or None for the next new contact)
     entries: list[tuple[Lead, int | None]] = field(default_factory=list)
     updates: list[tuple[Lead, int, int]] = field(default_factory=list)
@@ -282,17 +287,26 @@ class _Plan:
 
 
 def _runs(leads: list[Lead]) -> list[list[Lead]]:
-    """Cut the batch where a row repeats an earlier row's key, so lookups see the earlier one."""
+    """Cut the batch where a row repeats an earlier row's key, so lookups see the earlier one.
+
+    A row's key is its external id when it has one, else its main number; a
+    row's main number also counts against later rows keyed by number.
+    """
     runs: list[list[Lead]] = [[]]
-    seen: set[str] = set()
+    run = runs[0]
+    externals: set[str] = set()
+    phones: set[str] = set()
     for lead in leads:
-        key = f"e:{lead.external_id}" if lead.external_id else f"p:{lead.phone}"
-        if key in seen:
-            runs.append([])
-            seen.clear()
-        seen.add(key)
-        seen.add(f"p:{lead.phone}")
-        runs[-1].append(lead)
+        external_id = lead.external_id
+        if (external_id in externals) if external_id else (lead.phone in phones):
+            run = []
+            runs.append(run)
+            externals.clear()
+            phones.clear()
+        if external_id:
+            externals.add(external_id)
+        phones.add(lead.phone)
+        run.append(lead)
     return runs
 
 
@@ -330,40 +344,56 @@ class _Writer:
 
     async def _write_run(self, conn: AsyncConnection, leads: list[Lead]) -> int:
         target = self.target
-        by_phone = await store.existing_by_phone(
-            conn,
-            target.campaign_id,
-            list(dict.fromkeys(x.phone for x in leads if not x.external_id)),
-        )
-        by_external = await store.existing_by_external_id(
-            conn,
-            target.database_id,
-            target.campaign_id,
-            [x.external_id for x in leads if x.external_id],
-        )
-        plan = self._plan(leads, by_phone, by_external)
-        contact_ids = iter(
-            await store.insert_contacts(conn, self.load_id, plan.contacts, self.convert)
-        )
-        entry_rows = [
-            self._entry_row(lead, contact_id if contact_id is not None else next(contact_ids))
-            for lead, contact_id in plan.entries
-        ]
-        entry_ids = await store.insert_entries(conn, self.load_id, entry_rows, self.convert)
-        destinations: list[tuple[int, int, str, int]] = []
-        for entry_id, (lead, _) in zip(entry_ids, plan.entries, strict=True):
-            destinations.append((entry_id, 0, lead.phone, 0))
-            destinations.extend(
-                (entry_id, position, number, 0)
-                for position, number in enumerate(lead.alternates, start=1)
+        # "allow" loads a row whether or not its number is known, and only needs
+        # the contact of a known external id, not its entry.
+        allow = self.policy == "allow"
+        by_phone: dict[str, store.Existing] = {}
+        if not allow:
+            phones = list(dict.fromkeys(x.phone for x in leads if not x.external_id))
+            if phones:
+                by_phone = await store.existing_by_phone(conn, target.campaign_id, phones)
+        by_external: dict[str, store.Existing] = {}
+        external_ids = [x.external_id for x in leads if x.external_id]
+        if external_ids:
+            by_external = await store.existing_by_external_id(
+                conn, target.database_id, target.campaign_id, external_ids, with_entries=not allow
             )
+        plan = self._plan(leads, by_phone, by_external)
+        convert = self.convert
+        load_id = self.load_id
+        database_id = target.database_id
+        encode = convert.json
+        new_ids = await store.new_contact_ids(conn, len(plan.contacts))
+        await store.insert_contacts(
+            conn,
+            [
+                (cid, database_id, x.external_id, x.phone, encode(x.data), x.timezone, load_id)
+                for cid, x in zip(new_ids, plan.contacts, strict=True)
+            ],
+            convert,
+        )
+        entry_ids = await store.new_entry_ids(conn, len(plan.entries))
+        fresh = iter(new_ids)
+        entry_rows: list[tuple[Any, ...]] = []
+        destinations: list[tuple[int, int, str, int]] = []
+        for entry_id, (lead, contact_id) in zip(entry_ids, plan.entries, strict=True):
+            entry_rows.append(
+                self._entry_row(entry_id, lead, next(fresh) if contact_id is None else contact_id)
+            )
+            destinations.append((entry_id, 0, lead.phone, 0))
+            if lead.alternates:
+                destinations.extend(
+                    (entry_id, position, number, 0)
+                    for position, number in enumerate(lead.alternates, start=1)
+                )
+        await store.insert_entries(conn, entry_rows, convert)
         if plan.updates:
             await self._update(conn, plan.updates, destinations)
-        await store.insert_destinations(conn, destinations, self.convert)
-        self.report.loaded += len(entry_ids)
+        await store.insert_destinations(conn, destinations, convert)
+        self.report.loaded += len(entry_rows)
         self.report.updated += len(plan.updates)
         self.report.skipped += plan.skipped
-        return len(entry_ids)
+        return len(entry_rows)
 
     def _plan(
         self,
@@ -373,41 +403,34 @@ class _Writer:
     ) -> _Plan:
         plan = _Plan()
         policy = self.policy
+        new_contacts = plan.contacts
+        entries = plan.entries
         for lead in leads:
             found = (
                 by_external.get(lead.external_id) if lead.external_id else by_phone.get(lead.phone)
             )
             if found is None:
-                plan.contacts.append(self._contact_row(lead))
-                plan.entries.append((lead, None))
+                new_contacts.append(lead)
+                entries.append((lead, None))
             elif found.entry_id is None or policy == "allow":
                 # Known by external id: one contact, another entry.
                 if lead.external_id:
-                    plan.entries.append((lead, found.contact_id))
+                    entries.append((lead, found.contact_id))
                     if policy == "update":
                         plan.updates.append((lead, found.contact_id, 0))
                 else:
-                    plan.contacts.append(self._contact_row(lead))
-                    plan.entries.append((lead, None))
+                    new_contacts.append(lead)
+                    entries.append((lead, None))
             elif policy == "update" and found.state in store.EDITABLE_STATES:
                 plan.updates.append((lead, found.contact_id, found.entry_id))
             else:
                 plan.skipped += 1
         return plan
 
-    def _contact_row(self, lead: Lead) -> tuple[Any, ...]:
-        return (
-            self.target.database_id,
-            lead.external_id,
-            lead.phone,
-            self.convert.json(lead.data),
-            lead.timezone,
-            self.load_id,
-        )
-
-    def _entry_row(self, lead: Lead, contact_id: int) -> tuple[Any, ...]:
+    def _entry_row(self, entry_id: int, lead: Lead, contact_id: int) -> tuple[Any, ...]:
         convert = self.convert
         return (
+            entry_id,
             self.target.campaign_id,
             contact_id,
             lead.priority,
@@ -415,7 +438,7 @@ class _Writer:
             self._now_value if lead.due_at is None else convert.when(lead.due_at),
             None if lead.expires_at is None else convert.when(lead.expires_at),
             convert.json(lead.variables) if lead.variables else self._empty_json,
-            self._agent(lead.agent),
+            None if lead.agent is None else self._agent(lead.agent),
             lead.timezone,
             self.load_id,
         )

@@ -154,12 +154,14 @@ def register(api: Api) -> None:
     async def hangup_call(request: web.Request, principal: Principal) -> None:
         runtime = runtime_of(request)
         call_id = request.match_info["call_id"]
-        if call_id not in runtime.calls.live and call_id not in runtime.manual.two_step:
-            raise NotFound("no live call with that id", {"call_id": call_id})
         if call_id in runtime.calls.live:
             await runtime.calls.hangup(call_id)
-        else:
+        elif call_id in runtime.inbound.live:
+            await runtime.inbound.hangup(call_id)
+        elif call_id in runtime.manual.two_step:
             await runtime.manual.hangup_two_step(call_id)
+        else:
+            raise NotFound("no live call with that id", {"call_id": call_id})
 
     @api.route(
         "POST",
