@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 from collections.abc import AsyncIterator
 
@@ -31,6 +32,7 @@ from engine.http.routes import (
     leads,
     live,
     preview,
+    recordings,
     schedules,
     session,
     spool,
@@ -39,6 +41,7 @@ from engine.http.routes import (
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.http.routes.dispositions import DISPOSITIONS
 from engine.http.routes.preview import DESK
+from engine.recordings.service import install as install_recordings
 from engine.store import migrate
 from engine.store.db import create_engine
 from engine.telephony import RUNTIME, Runtime
@@ -58,6 +61,7 @@ def build_api() -> Api:
         calls,
         preview,
         schedules,
+        recordings,
         dispositions,
         spool,
         leads,
@@ -112,6 +116,11 @@ def create_app(config: Config, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(_database)
     if config.ari.enabled:
         app.cleanup_ctx.append(_telephony)
+    secret = config.recordings.url_secret
+    install_recordings(
+        app,
+        url_secret=secret.get_secret_value() if secret else secrets.token_bytes(32),
+    )
     build_api().install(app)
     return app
 

@@ -47,6 +47,9 @@ class AriConfig(_Section):
 
 class RecordingsConfig(_Section):
     path: Path = Path("recordings")
+    # Signs the short-lived player URLs; None: a random one per process (URLs die
+    # with it, and engine nodes cannot honour each other's). Set it in production.
+    url_secret: SecretStr | None = None
     convert_to_mp3: bool = True
     retention_days: int = Field(0, ge=0)  # 0 keeps recordings forever
 
@@ -135,6 +138,8 @@ def masked(config: Config) -> dict[str, Any]:
     """The effective configuration as plain data, secrets masked."""
     shown: dict[str, Any] = config.model_dump(mode="json")
     shown["ari"]["password"] = "********"
+    if config.recordings.url_secret is not None:
+        shown["recordings"]["url_secret"] = "********"
     shown["database"]["url"] = mask_url(config.database.url.get_secret_value())
     return shown
 

@@ -24,6 +24,7 @@ from engine.dialplan.inbound import InboundCalls
 from engine.dialplan.manual import ManualCalls
 from engine.dialplan.outbound import OutboundCalls
 from engine.events import EventBus
+from engine.recordings.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Runtime:
     manual: ManualCalls
     supervision: Supervision
     inbound: InboundCalls
+    recorder: CallRecorder
     dialer: DialerService
 
     @classmethod
@@ -48,13 +50,25 @@ class Runtime:
         bus = EventBus()
         sessions = AgentSessions(ari, clock, bus)
         router = Router(sessions, clock)
-        calls = OutboundCalls(ari, sessions, router, clock)
+        recorder = CallRecorder(ari)
+        calls = OutboundCalls(ari, sessions, router, clock, recorder=recorder)
         node = f"{socket.gethostname()}:{os.getpid()}"
         deps = RunnerDeps(db, calls, sessions, router, clock, bus, node)
         manual = ManualCalls(ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus)
         dialer = DialerService(deps, ari, campaigns)
         inbound = InboundCalls(ari, db=db, sessions=sessions, router=router, clock=clock, bus=bus)
-        return cls(ari, bus, sessions, router, calls, manual, Supervision(ari), inbound, dialer)
+        return cls(
+            ari,
+            bus,
+            sessions,
+            router,
+            calls,
+            manual,
+            Supervision(ari),
+            inbound,
+            recorder,
+            dialer,
+        )
 
     async def start(self) -> None:
         await self.ari.start()

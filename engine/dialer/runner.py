@@ -300,6 +300,7 @@ class CampaignRunner:
             safe_harbour_sound=c.safe_harbour_sound,
             skill_id=c.skill_id,
             amd_context=AMD_CONTEXT if c.amd_enabled else None,
+            record=c.recording_mode == "always",
             variables={
                 "DIALSPOOL_CAMPAIGN": str(c.id),
                 "DIALSPOOL_LEAD": str(entry_id),

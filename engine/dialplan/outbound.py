@@ -31,7 +31,8 @@ from engine.ari.events import (
 )
 from engine.clock import Clock, utc_datetime
 from engine.dialplan import calls as cm
-from engine.errors import Conflict
+from engine.errors import Conflict, DialspoolError
+from engine.recordings.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class CallPlan:
     # Answering-machine detection: the answered channel runs AMD() in this dialplan
     # context and comes back into the application with AMDSTATUS set.
     amd_context: str | None = None
+    # Record every call of the campaign (its recording_mode is "always").
+    record: bool = False
     variables: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -97,9 +100,16 @@ class OutboundCalls:
     """Every outbound call in progress, across campaigns."""
 
     def __init__(
-        self, ari: AriClient, sessions: AgentSessions, router: Router, clock: Clock
+        self,
+        ari: AriClient,
+        sessions: AgentSessions,
+        router: Router,
+        clock: Clock,
+        *,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._ari = ari
+        self._recorder = recorder
         self._sessions = sessions
         self._router = router
         self._clock = clock
@@ -249,6 +259,11 @@ class OutboundCalls:
         call.bridged_at = self._clock.now()
         self._advance(call, cm.Bridged(agent.agent_id))
         self._sessions.connected(agent, call.plan.call_id)
+        if call.plan.record and self._recorder is not None:
+            try:
+                await self._recorder.start(call.plan.call_id, agent.bridge_id)
+            except (AriError, DialspoolError, ValueError) as exc:
+                log.warning("call %s: recording did not start: %s", call.plan.call_id, exc)
         observer.call_routed(call)
         return True
 
@@ -285,6 +300,10 @@ class OutboundCalls:
         self._advance(call, cm.HungUp(cause))
         self._router.leave(call.plan.call_id)
         self.live.pop(call.plan.call_id, None)
+        if self._recorder is not None:
+            # Before the agent is freed: the agent's bridge outlives the call, and a
+            # late stop would record the next customer.
+            await self._recorder.stop(call.plan.call_id)
         agent = call.agent or call.reserved
         if agent is not None:
             self._sessions.call_ended(agent, call.plan.call_id, call.plan.wrapup_seconds)

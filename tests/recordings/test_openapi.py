@@ -1,17 +1,15 @@
 """The recordings routes document themselves beside the rest of the native API.
 
-(Full OpenAPI validation runs in tests/http/test_openapi.py once app.py registers them.)"""
+(Full OpenAPI validation of the whole document runs in tests/http/test_openapi.py.)"""
 
 from __future__ import annotations
 
 from engine.app import build_api
 from engine.http.openapi import build_document
-from engine.http.routes import recordings
 
 
 def test_recordings_routes_are_documented_with_unique_operation_ids() -> None:
-    api = build_api()
-    recordings.register(api)
+    api = build_api()  # the recordings routes are part of it
     document = build_document(api)
     names = [endpoint.handler.__name__ for endpoint in api.endpoints]
     assert len(names) == len(set(names))

@@ -322,3 +322,73 @@ async def test_bad_arguments(setup: Setup) -> None:
         ).scalar_one()
     with pytest.raises(ValidationFailed, match="no contact database"):
         await load(Setup(setup.engine, int(bare), 0, 0), "phone\n")
+
+
+async def test_duplicate_lookups_come_in_chunks(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.store import leads as store
+
+    monkeypatch.setattr(store, "LOOKUP_CHUNK", 7)
+    rows = "".join(f"{'C' + str(i) if i % 2 else ''},n{i},201555{i:04d},,\n" for i in range(1, 41))
+    data = "crm_id,name,phone,mobile,work\n" + rows
+    assert (await load(setup, data)).loaded == 40
+    assert (await load(setup, data)).skipped == 40
+    report = await load(
+        setup, data.replace(",n", ",m").replace(",mame", ",name"), duplicate_policy="update"
+    )
+    assert (report.loaded, report.updated) == (0, 40)
+    assert {e["data"]["name"][0] for e in await entries(setup)} == {"m"}
+    report = await load(setup, data, duplicate_policy="allow")
+    assert report.loaded == 40
+    # Allowed again: rows with an external id keep their contact, the others get a new one.
+    assert await count(setup, contacts) == 60
+    assert await count(setup, spool_entries) == 80
+
+
+async def test_sqlite_lookups_go_by_contact_not_by_campaign(setup: Setup, db_url: str) -> None:
+    """A campaign-wide scan per batch made large loads slow down as the spool grew."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's query plans")
+    from sqlalchemy import event
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and not many:
+            seen.append((statement, params))
+
+    await load(setup, "crm_id,phone\nA1,2015550123\n,2015550124\n")
+    event.listen(setup.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await load(setup, "crm_id,phone\nA1,2015550123\n,2015550124\n")
+    finally:
+        event.remove(setup.engine.sync_engine, "before_cursor_execute", capture)
+    lookups = [(s, p) for s, p in seen if "spool_entries" in s and "IN (" in s]
+    assert len(lookups) == 2
+    async with setup.engine.connect() as conn:
+        for statement, params in lookups:
+            plan = " ".join(
+                str(row[-1])
+                for row in await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+            assert "ix_spool_due" not in plan and "SCAN" not in plan, plan
+
+
+def test_json_text_is_the_encoders() -> None:
+    import random
+    import string
+
+    from engine.store.leads import _JSON, encode_json
+
+    rng = random.Random(5)
+    alphabet = string.printable + '\u00e9\u2028\x00"\\\x7f\U0001f600'
+
+    def text(most: int) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, most)))
+
+    for _ in range(2000):
+        value = {text(5): text(12) for _ in range(rng.randint(0, 6))}
+        assert encode_json(value) == _JSON.encode(value)
+    for other in ({}, {"a": 1}, {"a": None}, {1: "x"}, {"a": {"b": "c"}}, [], "x", {"a": True}):
+        assert encode_json(other) == _JSON.encode(other)
