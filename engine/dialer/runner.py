@@ -95,6 +95,10 @@ def pacing_policy(campaign: Campaign) -> PacingPolicy:
     return NoDialling()
 
 
+# Service level: the share of answered callers connected within this many seconds.
+SERVICE_LEVEL_SECONDS = 20.0
+
+
 @dataclass
 class RunnerCounters:
     dialled: int = 0
@@ -102,6 +106,10 @@ class RunnerCounters:
     routed: int = 0
     abandoned: int = 0
     ended: int = 0
+    completed: int = 0  # connected calls that have ended
+    hold_seconds: float = 0.0  # answered to connected, summed
+    talk_seconds: float = 0.0  # connected to ended, summed
+    within_service_level: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -324,6 +332,9 @@ class CampaignRunner:
         now = self._deps.clock.now()
         self.counters.routed += 1
         assert call.answered_at is not None and call.agent is not None
+        hold = now - call.answered_at
+        self.counters.hold_seconds += hold
+        self.counters.within_service_level += hold <= SERVICE_LEVEL_SECONDS
         self.stats.record_routed(now, call.answered_at)
         self._spawn(
             self._record(
@@ -378,6 +389,8 @@ class CampaignRunner:
             self.stats.record_failure(now, now - call.dialled_at)  # gone during detection
         if call.bridged_at is not None and call.agent is not None:
             self.stats.record_talk(now, now - call.bridged_at)
+            self.counters.completed += 1
+            self.counters.talk_seconds += now - call.bridged_at
             self._wrap_started[call.agent.agent_id] = now
         # Written by a task the runner drains on stop, not in the ARI reader, so that a
         # shutdown cancelling the reader cannot lose an outcome half-way.

@@ -66,6 +66,8 @@ async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_ur
         assert live["outcomes"] == {"answered": 3, "busy": 1, "congestion": 1}
         assert live["abandoned"] == 0
         assert live["connected"] == 3
+        assert live["completed"] == 3 and live["service_level_percent"] == 100.0
+        assert live["average_talk_seconds"] > 0 and live["longest_hold_now_seconds"] == 0
 
     engine = create_engine(db_url)
     try:

@@ -79,6 +79,13 @@ class CampaignLive(BaseModel):
     connected: int
     abandoned: int
     abandon_rate_percent: float
+    completed: int
+    average_hold_seconds: float
+    average_talk_seconds: float
+    longest_hold_now_seconds: float
+    service_level_percent: float | None = Field(
+        description="connected within 20 s, of callers answered and resolved"
+    )
     outcomes: dict[str, int]
 
 
@@ -269,7 +276,8 @@ def register(api: Api) -> None:
         return CampaignLiveList(items=campaign_figures(runtime_of(request)))
 
 
-def campaign_figures(runtime: Runtime) -> list[CampaignLive]:
+def campaign_figures(runtime: Runtime, now: float | None = None) -> list[CampaignLive]:
+    now = runtime.ari.clock.now() if now is None else now
     items = []
     for runner in runtime.dialer.runners.values():
         agents = runtime.sessions.of_campaign(runner.id)
@@ -296,10 +304,28 @@ def campaign_figures(runtime: Runtime) -> list[CampaignLive]:
                 abandon_rate_percent=round(100 * counters.abandoned / counters.live, 2)
                 if counters.live
                 else 0.0,
+                completed=counters.completed,
+                average_hold_seconds=_mean(counters.hold_seconds, counters.routed),
+                average_talk_seconds=_mean(counters.talk_seconds, counters.completed),
+                longest_hold_now_seconds=round(
+                    max((now - t for t in runtime.router.waiting_since(runner.id)), default=0.0),
+                    2,
+                ),
+                service_level_percent=_percent(
+                    counters.within_service_level, counters.routed + counters.abandoned
+                ),
                 outcomes=dict(counters.outcomes),
             )
         )
     return items
+
+
+def _mean(total: float, count: int) -> float:
+    return round(total / count, 2) if count else 0.0
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
 
 
 def _register_action(api: Api, action: str, summary: str) -> None:
