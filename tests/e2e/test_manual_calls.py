@@ -93,3 +93,21 @@ async def test_click_to_call_transfer_and_history(db_url: str) -> None:
         assert [c["call_id"] for c in by_number["items"]] == [call_id]
         bad = await stack.client.get("/v1/calls?colour=blue", headers=stack.admin)
         assert bad.status == 422
+
+
+async def test_pause_reasons_once_configured_are_enforced(db_url: str) -> None:
+    async with engine_with_sim(db_url) as stack:
+        agent = await stack.api(
+            "POST", "/v1/agents", {"name": "a", "endpoint": "PJSIP/9001"}, status=201
+        )
+        await stack.api("POST", f"/v1/agents/{agent['id']}/login", {})
+        paused = await stack.api("POST", f"/v1/agents/{agent['id']}/pause", {"reason": "any"})
+        assert paused["state"] == "paused" and paused["pause_reason"] == "any"
+        await stack.api("POST", f"/v1/agents/{agent['id']}/unpause")
+        await stack.api("POST", "/v1/pause-reasons", {"name": "lunch"}, status=201)
+        await stack.api("POST", f"/v1/agents/{agent['id']}/pause", {"reason": "coffee"}, status=422)
+        status = await stack.api("GET", f"/v1/agents/{agent['id']}/status")
+        assert status["state"] == "idle"
+        await stack.api("POST", f"/v1/agents/{agent['id']}/pause", {"reason": "lunch"})
+        await stack.api("POST", f"/v1/agents/{agent['id']}/logout", status=204)
+        await stack.api("GET", f"/v1/agents/{agent['id']}/status", status=404)

@@ -114,6 +114,17 @@ def _status(session: AgentSession, now: float) -> AgentStatus:
     )
 
 
+async def _check_pause_reason(request: web.Request, reason: str) -> None:
+    """Once an admin has configured pause reasons, only those may be given."""
+    async with request.app[DB].connect() as conn:
+        reasons = {r["name"] for r in await agent_store.list_pause_reasons(conn) if r["active"]}
+    if reasons and reason not in reasons:
+        raise ValidationFailed(
+            "not a configured pause reason",
+            [{"field": "reason", "message": f"one of: {', '.join(sorted(reasons))}"}],
+        )
+
+
 async def _own_agent(conn: AsyncConnection, principal: Principal, agent_id: int) -> None:
     """Agents act on themselves only; staff on anyone."""
     if principal.role in STAFF:
@@ -199,6 +210,7 @@ def register(api: Api) -> None:
         request: web.Request, principal: Principal, body: PauseBody
     ) -> AgentStatus:
         agent_id = await checked_agent(request, principal)
+        await _check_pause_reason(request, body.reason)
         session = runtime_of(request).sessions.pause(agent_id, body.reason)
         return _status(session, request.app[CLOCK].now())
 
