@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 AGENT_CHANNEL_PREFIX = "dsa-"
 AGENT_BRIDGE_PREFIX = "dsb-"
 LEG_RING_SECONDS = 30
+_ON_A_CALL = frozenset({sm.AgentStatus.RESERVED, sm.AgentStatus.RINGING, sm.AgentStatus.TALKING})
 
 
 @dataclass
@@ -219,6 +220,8 @@ class AgentSessions:
         """The customer left: wrap-up (bounded by a timer) or, if never bridged, idle."""
         if session.state.call_id != call_id or self._sessions.get(session.agent_id) is not session:
             return
+        if session.status not in _ON_A_CALL:
+            return  # already wrapping up this call (it was transferred away)
         talking = session.status is sm.AgentStatus.TALKING
         self._apply(session, sm.Hangup(call_id))
         if talking:

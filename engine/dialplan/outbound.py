@@ -93,6 +93,9 @@ class LiveCall:
     # Click-to-call: the agent who asked for the call, reserved before dialling.
     reserved: AgentSession | None = None
     amd_running: bool = False
+    # After a transfer to a number: the bridge and the channel of the new party.
+    transfer_bridge: str | None = None
+    transfer_leg: str | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -307,6 +310,7 @@ class OutboundCalls:
         agent = call.agent or call.reserved
         if agent is not None:
             self._sessions.call_ended(agent, call.plan.call_id, call.plan.wrapup_seconds)
+        await self._end_transfer(call)
         await observer.call_ended(call)
 
     async def hangup(self, call_id: str) -> None:
@@ -322,6 +326,7 @@ class OutboundCalls:
             raise Conflict("the call is not connected to an agent", {"call_id": call_id})
         if not to.state.available:
             raise Conflict("the target agent is not available", {"state": to.status.value})
+        call.reserved = None  # from now on the call is the new agent's
         previous = call.agent
         self._sessions.reserve(to, call_id)
         try:
@@ -333,3 +338,53 @@ class OutboundCalls:
         call.agent = to
         self._sessions.call_ended(previous, call_id, call.plan.wrapup_seconds)
         self._sessions.connected(to, call_id)
+
+    async def transfer_to_number(self, call_id: str, endpoint: str) -> None:
+        """Blind transfer: the customer leaves the agent's bridge for one of its own,
+        hears music while `endpoint` rings, and talks to it once answered; the agent
+        wraps up. Either side hanging up ends the call for the other."""
+        call = self.live.get(call_id)
+        if call is None or call.agent is None:
+            raise Conflict("the call is not connected to an agent", {"call_id": call_id})
+        previous = call.agent
+        bridge_id = f"dst-{call_id}"
+        target = f"dsx-{call_id}"
+        await self._ari.bridges.create_with_id(bridge_id, "mixing", name=f"transfer {call_id}")
+        call.transfer_bridge, call.transfer_leg = bridge_id, target
+        await self._ari.bridges.remove_channel(previous.bridge_id, call.plan.channel_id)
+        await self._ari.bridges.add_channel(bridge_id, call.plan.channel_id)
+        with contextlib.suppress(AriError):
+            await self._ari.bridges.start_moh(bridge_id)
+        call.agent = call.reserved = None
+        self._sessions.call_ended(previous, call_id, call.plan.wrapup_seconds)
+
+        async def on_target(event: AriEvent) -> None:
+            if isinstance(event, StasisStart) and event.channel.id == target:
+                with contextlib.suppress(AriError):
+                    await self._ari.bridges.stop_moh(bridge_id)
+                await self._ari.bridges.add_channel(bridge_id, target)
+            elif isinstance(event, ChannelDestroyed) and event.channel.id == target:
+                call.transfer_leg = None
+                await self.hangup(call_id)
+
+        self._ari.on_channel(target, on_target)
+        try:
+            await self._ari.channels.originate_with_id(
+                target,
+                endpoint,
+                app=self._ari.app,
+                app_args=f"transfer,{call_id}",
+                caller_id=call.plan.number,
+                ring_timeout=call.plan.ring_timeout,
+            )
+        except AriError:
+            await self.hangup(call_id)
+            raise
+
+    async def _end_transfer(self, call: LiveCall) -> None:
+        if call.transfer_leg is not None:
+            with contextlib.suppress(AriError):
+                await self._ari.channels.hangup(call.transfer_leg, reason="normal")
+        if call.transfer_bridge is not None:
+            with contextlib.suppress(AriError):
+                await self._ari.bridges.destroy(call.transfer_bridge)

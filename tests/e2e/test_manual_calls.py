@@ -111,3 +111,44 @@ async def test_pause_reasons_once_configured_are_enforced(db_url: str) -> None:
         await stack.api("POST", f"/v1/agents/{agent['id']}/pause", {"reason": "lunch"})
         await stack.api("POST", f"/v1/agents/{agent['id']}/logout", status=204)
         await stack.api("GET", f"/v1/agents/{agent['id']}/status", status=404)
+
+
+async def test_blind_transfer_to_a_number(db_url: str) -> None:
+    async with engine_with_sim(db_url) as stack:
+        campaign, (first, _second, _third) = await _setup(stack)
+        await stack.api("POST", f"/v1/agents/{first['id']}/login", {})
+        call = await stack.api(
+            "POST",
+            "/v1/calls",
+            {"agent_id": first["id"], "number": "5001", "campaign_id": campaign["id"]},
+            status=201,
+        )
+        call_id = call["call_id"]
+
+        async def talking() -> bool:
+            status = await stack.api("GET", f"/v1/agents/{first['id']}/status")
+            return bool(status["state"] == "talking")
+
+        await eventually(talking)
+        both = await stack.client.post(
+            f"/v1/calls/{call_id}/transfer",
+            json={"agent_id": 1, "number": "5002"},
+            headers=stack.admin,
+        )
+        assert both.status == 422
+        await stack.api("POST", f"/v1/calls/{call_id}/transfer", {"number": "5002"}, status=204)
+        assert (await stack.api("GET", f"/v1/agents/{first['id']}/status"))["state"] == "wrap_up"
+        ari = stack.runtime.ari
+
+        async def connected() -> bool:
+            bridge = await ari.bridges.get(f"dst-{call_id}")
+            return set(bridge.channels) == {f"dsc-{call_id}", f"dsx-{call_id}"}
+
+        await eventually(connected)
+        await stack.api("POST", f"/v1/calls/{call_id}/hangup", status=204)
+
+        async def all_gone() -> bool:
+            ids = {c.id for c in await ari.channels.list()}
+            return not ids & {f"dsc-{call_id}", f"dsx-{call_id}"}
+
+        await eventually(all_gone)

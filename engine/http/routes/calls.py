@@ -40,7 +40,8 @@ class CallStarted(BaseModel):
 
 class Transfer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agent_id: int
+    agent_id: int | None = Field(None, description="an available agent")
+    number: str | None = Field(None, max_length=40, description="or a number (blind transfer)")
 
 
 class CallRecord(BaseModel):
@@ -97,6 +98,26 @@ async def _agent_of(request: web.Request, principal: Principal, wanted: int | No
     return wanted
 
 
+async def _transfer(request: web.Request, call_id: str, body: Transfer) -> None:
+    runtime = runtime_of(request)
+    if (body.agent_id is None) == (body.number is None):
+        raise ValidationFailed(
+            "give either agent_id or number",
+            [{"field": "agent_id", "message": "exactly one of agent_id and number"}],
+        )
+    if body.agent_id is not None:
+        await runtime.calls.transfer(call_id, runtime.sessions.get(body.agent_id))
+        return
+    assert body.number is not None
+    call = runtime.calls.live.get(call_id)
+    if call is None:
+        raise NotFound("no live call with that id", {"call_id": call_id})
+    number = _dialable(request, body.number)
+    async with request.app[DB].connect() as conn:
+        campaign = await campaign_store.get_campaign(conn, call.plan.campaign_id)
+    await runtime.calls.transfer_to_number(call_id, campaign["dial_template"].format(number=number))
+
+
 def _dialable(request: web.Request, raw: str) -> str:
     """E.164 when it is a phone number; an internal extension (digits) as it is."""
     try:
@@ -110,6 +131,11 @@ def _dialable(request: web.Request, raw: str) -> str:
 
 
 def register(api: Api) -> None:
+    register_control(api)
+    register_history(api)
+
+
+def register_control(api: Api) -> None:
     @api.route(
         "POST",
         "/v1/calls",
@@ -174,11 +200,10 @@ def register(api: Api) -> None:
         errors=(409,),
     )
     async def transfer_call(request: web.Request, principal: Principal, body: Transfer) -> None:
-        runtime = runtime_of(request)
-        await runtime.calls.transfer(
-            request.match_info["call_id"], runtime.sessions.get(body.agent_id)
-        )
+        await _transfer(request, request.match_info["call_id"], body)
 
+
+def register_history(api: Api) -> None:
     @api.route(
         "GET",
         "/v1/calls",
