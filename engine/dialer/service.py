@@ -15,6 +15,7 @@ import logging
 
 from engine.aio import first_of
 from engine.ari.client import AriClient
+from engine.ari.errors import AriError
 from engine.clock import utc_datetime
 from engine.dialer.campaign_service import CampaignService
 from engine.dialer.runner import CampaignRunner, RunnerDeps
@@ -25,6 +26,9 @@ from engine.store import spool as spool_store
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
+# Channel ids this engine gives its channels (customers, agents, manual, transfer,
+# supervisors, snoops).
+OUR_CHANNELS = ("dsc-", "dsa-", "dsm-", "dsx-", "dss-", "dsn-")
 
 
 class DialerService:
@@ -45,8 +49,20 @@ class DialerService:
         self._refresh.set()
 
     async def recover(self) -> None:
-        """Close calls whose channel is gone; release claims without a live call."""
-        live = {channel.id for channel in await self._ari.channels.list()}
+        """Close calls whose channel is gone; release claims without a live call.
+
+        Channels a previous run of this engine left behind (its customers, agent
+        legs, supervisors: our id prefixes) have nobody to follow them any more:
+        they are hung up first, and their calls closed like the vanished ones.
+        One engine per ARI application: a second node uses an application of its own.
+        """
+        live = set()
+        for channel in await self._ari.channels.list():
+            if channel.id.startswith(OUR_CHANNELS):
+                with contextlib.suppress(AriError):
+                    await self._ari.channels.hangup(channel.id, reason="normal")
+            else:
+                live.add(channel.id)
         now = utc_datetime(self._deps.clock.now())
         async with self._deps.db.begin() as conn:
             closed = 0
