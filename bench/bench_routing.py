@@ -251,7 +251,10 @@ async def _engine_run(sim: SimProcess, db_url: str, calls: int) -> tuple[Stamps,
                 await asyncio.gather(*(c.ended.wait() for c in live))
         return stamps, seconds
     finally:
-        await client.close()
+        # Bounded: a shutdown that hangs must not hang the bench (the sim is killed after).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await client.close()
 
 
 # --- the baseline: a bare client -----------------------------------------------------

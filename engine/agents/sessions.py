@@ -57,6 +57,9 @@ class AgentSessions:
         self._clock = clock
         self._bus = bus
         self._sessions: dict[int, AgentSession] = {}
+        # The available agents, kept as states change: routing an answered call
+        # must not walk every logged-in agent (500 calls x 500 agents at peak).
+        self._idle: dict[int, AgentSession] = {}
         # Told when an agent becomes available (the router hands it a waiting caller).
         self.on_available: list[Callable[[AgentSession], None]] = []
 
@@ -80,8 +83,7 @@ class AgentSessions:
     def available_candidates(self) -> list[Candidate]:
         return [
             Candidate(s.agent_id, s.state.since.timestamp(), s.campaigns, s.skills)
-            for s in self._sessions.values()
-            if s.state.available
+            for s in self._idle.values()
         ]
 
     # --- transitions ---------------------------------------------------------------
@@ -90,6 +92,10 @@ class AgentSessions:
         before = session.state.status
         session.state = sm.transition(session.state, event, utc_datetime(self._clock.now()))
         after = session.state.status
+        if after is sm.AgentStatus.IDLE and self._sessions.get(session.agent_id) is session:
+            self._idle[session.agent_id] = session
+        else:
+            self._idle.pop(session.agent_id, None)
         self._bus.publish(
             EngineEvent(
                 "agent.state",
@@ -141,6 +147,7 @@ class AgentSessions:
             await self._dial_leg(session)
         except AriError:
             del self._sessions[agent_id]
+            self._idle.pop(agent_id, None)
             raise
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_seconds):
@@ -192,6 +199,7 @@ class AgentSessions:
         session = self.get(agent_id)
         self._apply(session, sm.Logout())  # refused (409) while on a call
         del self._sessions[agent_id]
+        self._idle.pop(agent_id, None)
         self._cancel_wrapup(session)
         if session.leg_channel_id is not None:
             with contextlib.suppress(AriError):
@@ -249,6 +257,7 @@ class AgentSessions:
         """Log everybody out (engine stopping): legs hung up, bridges destroyed."""
         for agent_id in list(self._sessions):
             session = self._sessions.pop(agent_id)
+            self._idle.pop(agent_id, None)
             self._cancel_wrapup(session)
             if session.leg_channel_id is not None:
                 with contextlib.suppress(AriError):

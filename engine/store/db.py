@@ -19,8 +19,18 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The driver's own BEGIN handling is off: _on_sqlite_begin starts transactions.
+    dbapi_connection.isolation_level = None
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    # A deferred SQLite transaction that reads, then writes, fails at once with
+    # "database is locked" if another writer committed in between (the busy
+    # timeout does not apply). Taking the write lock at BEGIN makes it wait its
+    # turn instead; readers are never blocked in WAL mode, only writers queue.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -35,5 +45,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -128,14 +128,11 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
 
 
 async def begin_batch(conn: AsyncConnection) -> None:
-    """Start a batch's transaction holding SQLite's write lock from the first statement.
-
-    A deferred SQLite transaction that reads and then writes fails outright if
-    another writer committed in between; taking the lock first makes it wait
-    (busy timeout) instead. PostgreSQL locks the rows it reads (FOR UPDATE).
+    """Start a batch's transaction; on SQLite it holds the write lock from the start
+    (engine/store/db.py begins every transaction IMMEDIATE), so its ids are safe.
+    PostgreSQL locks the rows it reads (FOR UPDATE).
     """
     if conn.dialect.name == "sqlite":
-        await conn.exec_driver_sql("BEGIN IMMEDIATE")
         # The default 2 MB page cache thrashes on the spool's indexes during a
         # bulk insert; this connection keeps the larger cache for its lifetime.
         # Temporary B-trees (the lookups' ORDER BY) stay in memory.
