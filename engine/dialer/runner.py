@@ -61,6 +61,8 @@ _AGENT_STATES = {
     AgentStatus.TALKING: AgentState.TALKING,
     AgentStatus.WRAP_UP: AgentState.WRAP_UP,
 }
+# At most this many calls are claimed and originated per round of the loop.
+MAX_LINES_PER_ROUND = 20
 # How often waiting entries that can never be dialled again are closed.
 SWEEP_SECONDS = 60.0
 # The dialplan context that runs AMD() and returns to the application (asterisk-conf/).
@@ -234,6 +236,11 @@ class CampaignRunner:
         lines = self.policy.decide(snapshot)
         if lines <= 0:
             return
+        if lines > MAX_LINES_PER_ROUND:
+            # Claiming runs the spool rules on the event loop: big rounds would hold up
+            # the routing of answered calls. The rest is claimed in the next round.
+            lines = MAX_LINES_PER_ROUND
+            self._wake.set()
         for plan in await self._claim(lines, now):
             self.counters.dialled += 1
             self.stats.record_dial(self._deps.clock.now())
