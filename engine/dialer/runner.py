@@ -138,6 +138,7 @@ class CampaignRunner:
         self._wake = asyncio.Event()
         self._stopping = False
         self._wrap_started: dict[int, float] = {}
+        self._contacts: dict[str, dict[str, Any]] = {}  # call id -> contact, while up
         self._background: set[asyncio.Task[None]] = set()
         deps.sessions.on_available.append(self._agent_available)
 
@@ -282,12 +283,14 @@ class CampaignRunner:
     async def open_call(self, conn: AsyncConnection, claim: Claim, when: datetime) -> CallPlan:
         """The call record, written before the originate (crash recovery needs it)."""
         plan = self._plan(claim.entry_id, claim.position, claim.number)
-        contacts = await spool_store.contacts_of(conn, [claim.entry_id])
+        contact = await spool_store.contact_of_entry(conn, claim.entry_id)
+        # Kept for the screen-pop, so that routing the answered call reads nothing.
+        self._contacts[plan.call_id] = dict(contact) if contact else {}
         await call_store.create_call(
             conn,
             uuid=plan.call_id,
             campaign_id=self.id,
-            contact_id=contacts.get(claim.entry_id),
+            contact_id=contact["id"] if contact else None,
             spool_entry_id=claim.entry_id,
             direction="outbound",
             number=claim.number,
@@ -352,11 +355,10 @@ class CampaignRunner:
                 agent_id=call.agent.agent_id,
             )
         )
-        self._spawn(self._screen_pop(call, call.agent.agent_id, now))
+        self._screen_pop(call, call.agent.agent_id, now)
 
-    async def _screen_pop(self, call: LiveCall, agent_id: int, now: float) -> None:
-        async with self._deps.db.connect() as conn:
-            contact = await spool_store.contact_of_entry(conn, call.plan.entry_id)
+    def _screen_pop(self, call: LiveCall, agent_id: int, now: float) -> None:
+        contact = self._contacts.get(call.plan.call_id)
         fields = dict(contact["data"] or {}) if contact else {}
         values = {
             **fields,
@@ -393,6 +395,7 @@ class CampaignRunner:
     async def call_ended(self, call: LiveCall) -> None:
         now = self._deps.clock.now()
         self.live.pop(call.plan.call_id, None)
+        self._contacts.pop(call.plan.call_id, None)
         outcome = call.state.outcome or Outcome.FAILED
         if outcome not in _LIVE and call.answered_at is None:
             self.stats.record_failure(now, now - call.dialled_at)

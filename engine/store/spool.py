@@ -407,17 +407,6 @@ async def counts_by_state(conn: AsyncConnection, campaign_id: int) -> dict[str, 
     return {state: int(count) for state, count in result}
 
 
-async def contacts_of(conn: AsyncConnection, entry_ids: Sequence[int]) -> dict[int, int]:
-    if not entry_ids:
-        return {}
-    result = await conn.execute(
-        select(spool_entries.c.id, spool_entries.c.contact_id).where(
-            spool_entries.c.id.in_(list(entry_ids))
-        )
-    )
-    return {entry_id: contact_id for entry_id, contact_id in result}
-
-
 async def dnc_lists_all(conn: AsyncConnection) -> list[RowMapping]:
     result = await conn.execute(
         select(dnc_lists, func.count(dnc_entries.c.id).label("numbers"))
