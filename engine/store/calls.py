@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +51,18 @@ async def search(
     variables: Mapping[str, str],
     limit: int,
     offset: int,
+    campaigns: Collection[int] | None = None,
 ) -> tuple[list[RowMapping], int]:
-    """Calls matching every filter given, newest first; and how many match in all."""
+    """Calls matching every filter given, newest first; and how many match in all.
+
+    `campaigns` narrows the search to those campaigns' calls and calls of no
+    campaign (None: no narrowing).
+    """
     conditions = []
+    if campaigns is not None:
+        conditions.append(
+            or_(calls.c.campaign_id.in_(sorted(campaigns)), calls.c.campaign_id.is_(None))
+        )
     if (number := filters.get("number")) is not None:
         conditions.append(or_(calls.c.number == number, calls.c.source == number))
     for key, column in (

@@ -16,6 +16,7 @@ from engine.errors import Forbidden, NotFound, ValidationFailed
 from engine.http.api import STAFF, Api
 from engine.http.keys import CONFIG, DB
 from engine.http.routes.live import runtime_of
+from engine.http.scope import campaign_scope
 from engine.store import agents as agent_store
 from engine.store import calls as call_store
 from engine.store import campaigns as campaign_store
@@ -118,6 +119,24 @@ async def _transfer(request: web.Request, call_id: str, body: Transfer) -> None:
     await runtime.calls.transfer_to_number(call_id, campaign["dial_template"].format(number=number))
 
 
+async def _may_control(request: web.Request, principal: Principal, call_id: str) -> None:
+    """An agent acts on its own call; a supervisor on its campaigns' calls."""
+    if principal.role not in ("agent", "supervisor"):
+        return
+    async with request.app[DB].connect() as conn:
+        row = await call_store.get_call(conn, call_id)
+        if principal.role == "supervisor":
+            scope = await campaign_scope(conn, principal)
+            if not scope.everything:
+                scope.require(row["campaign_id"] if row else -1)
+            return
+        own = await agent_store.agent_for_user(conn, principal.id)
+    session = runtime_of(request).sessions.find(int(own["id"])) if own else None
+    on_it = session is not None and session.state.call_id == call_id
+    if not (on_it or (own is not None and row is not None and row["agent_id"] == own["id"])):
+        raise Forbidden("agents act on their own calls only", {"call_id": call_id})
+
+
 def _dialable(request: web.Request, raw: str) -> str:
     """E.164 when it is a phone number; an internal extension (digits) as it is."""
     try:
@@ -154,6 +173,7 @@ def register_control(api: Api) -> None:
         async with request.app[DB].connect() as conn:
             agent = await agent_store.get_agent(conn, agent_id)
             campaign = await campaign_store.get_campaign(conn, body.campaign_id)
+            (await campaign_scope(conn, principal)).require(campaign["id"])
         manual = ManualRequest(
             number=number,
             endpoint=campaign["dial_template"].format(number=number),
@@ -180,6 +200,7 @@ def register_control(api: Api) -> None:
     async def hangup_call(request: web.Request, principal: Principal) -> None:
         runtime = runtime_of(request)
         call_id = request.match_info["call_id"]
+        await _may_control(request, principal, call_id)
         if call_id in runtime.calls.live:
             await runtime.calls.hangup(call_id)
         elif call_id in runtime.inbound.live:
@@ -200,6 +221,7 @@ def register_control(api: Api) -> None:
         errors=(409,),
     )
     async def transfer_call(request: web.Request, principal: Principal, body: Transfer) -> None:
+        await _may_control(request, principal, request.match_info["call_id"])
         await _transfer(request, request.match_info["call_id"], body)
 
 
@@ -226,8 +248,14 @@ def register_history(api: Api) -> None:
             )
         filters = query.model_dump(exclude={"limit", "offset"}, exclude_none=True)
         async with request.app[DB].connect() as conn:
+            scope = await campaign_scope(conn, principal)
             rows, total = await call_store.search(
-                conn, filters=filters, variables=variables, limit=query.limit, offset=query.offset
+                conn,
+                filters=filters,
+                variables=variables,
+                campaigns=scope.campaigns,
+                limit=query.limit,
+                offset=query.offset,
             )
         return CallPage(
             items=[CallRecord.model_validate(dict(r)) for r in rows],
@@ -247,6 +275,8 @@ def register_history(api: Api) -> None:
     async def get_call(request: web.Request, principal: Principal) -> CallRecord:
         async with request.app[DB].connect() as conn:
             row = await call_store.get_call(conn, request.match_info["call_id"])
+            scope = await campaign_scope(conn, principal)
         if row is None:
             raise NotFound("no call with that id")
+        scope.require(row["campaign_id"])
         return CallRecord.model_validate(dict(row))

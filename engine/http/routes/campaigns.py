@@ -14,6 +14,7 @@ from engine.dialer.campaigns import Campaign, CampaignPatch, NewCampaign
 from engine.errors import InvalidInput
 from engine.http.api import ADMIN, STAFF, Api
 from engine.http.keys import DB
+from engine.http.scope import request_scope
 from engine.store import campaigns as store
 from engine.telephony import RUNTIME
 
@@ -27,6 +28,13 @@ def path_id(request: web.Request, name: str = "id") -> int:
     if not raw.isdigit():
         raise InvalidInput(f"{name} must be a positive integer", {name: raw})
     return int(raw)
+
+
+async def scoped_campaign_id(request: web.Request, principal: Principal) -> int:
+    """The campaign of the path, once it is one the principal may act on."""
+    campaign_id = path_id(request)
+    (await request_scope(request, principal)).require(campaign_id)
+    return campaign_id
 
 
 class CampaignList(BaseModel):
@@ -95,7 +103,9 @@ def register(api: Api) -> None:
     async def list_campaigns(
         request: web.Request, principal: Principal, query: StatusQuery
     ) -> CampaignList:
-        return CampaignList(items=await request.app[CAMPAIGNS].find(query.status))
+        scope = await request_scope(request, principal)
+        found = await request.app[CAMPAIGNS].find(query.status)
+        return CampaignList(items=[c for c in found if scope.allows(c.id)])
 
     @api.route(
         "POST",
@@ -122,7 +132,7 @@ def register(api: Api) -> None:
         response=Campaign,
     )
     async def get_campaign(request: web.Request, principal: Principal) -> Campaign:
-        return await request.app[CAMPAIGNS].get(path_id(request))
+        return await request.app[CAMPAIGNS].get(await scoped_campaign_id(request, principal))
 
     @api.route(
         "PATCH",
@@ -137,7 +147,8 @@ def register(api: Api) -> None:
     async def update_campaign(
         request: web.Request, principal: Principal, body: CampaignPatch
     ) -> Campaign:
-        return await request.app[CAMPAIGNS].update(path_id(request), body)
+        campaign_id = await scoped_campaign_id(request, principal)
+        return await request.app[CAMPAIGNS].update(campaign_id, body)
 
     @api.route(
         "DELETE",
@@ -170,7 +181,8 @@ def register(api: Api) -> None:
     async def set_campaign_agents(
         request: web.Request, principal: Principal, body: AgentIds
     ) -> AgentIds:
-        ids = await request.app[CAMPAIGNS].set_agents(path_id(request), body.agent_ids)
+        campaign_id = await scoped_campaign_id(request, principal)
+        ids = await request.app[CAMPAIGNS].set_agents(campaign_id, body.agent_ids)
         return AgentIds(agent_ids=ids)
 
     @api.route(
@@ -229,7 +241,8 @@ def register(api: Api) -> None:
 
 def _register_action(api: Api, action: str, summary: str) -> None:
     async def handler(request: web.Request, principal: Principal) -> Campaign:
-        campaign = await request.app[CAMPAIGNS].transition(path_id(request), action)
+        campaign_id = await scoped_campaign_id(request, principal)
+        campaign = await request.app[CAMPAIGNS].transition(campaign_id, action)
         if (runtime := request.app.get(RUNTIME)) is not None:
             runtime.dialer.refresh()  # act on it now, not at the next poll
         return campaign

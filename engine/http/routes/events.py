@@ -20,8 +20,8 @@ from engine.events import EngineEvent, Subscriber
 from engine.http.api import Api
 from engine.http.keys import DB
 from engine.http.routes.live import PEOPLE, runtime_of
+from engine.http.scope import campaign_scope
 from engine.store import agents as agent_store
-from engine.store import campaigns as campaign_store
 
 HEARTBEAT_SECONDS = 30.0
 
@@ -36,10 +36,8 @@ async def _filter(request: web.Request, principal: Principal) -> Callable[[Engin
                 raise Forbidden("this user is not an agent")
             agent_id = int(agent["id"])
             return lambda event: event.agent_id == agent_id
-        campaigns = set(await campaign_store.campaigns_of_supervisor(conn, principal.id))
-    if not campaigns:
-        return lambda event: True
-    return lambda event: event.campaign_id is None or event.campaign_id in campaigns
+        scope = await campaign_scope(conn, principal)
+    return lambda event: scope.allows(event.campaign_id)
 
 
 async def _pump(ws: web.WebSocketResponse, subscriber: Subscriber) -> None:

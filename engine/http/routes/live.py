@@ -14,6 +14,7 @@ from engine.errors import Conflict, Forbidden, ValidationFailed
 from engine.http.api import STAFF, Api
 from engine.http.keys import CLOCK, DB
 from engine.http.routes.campaigns import path_id
+from engine.http.scope import request_scope
 from engine.store import agents as agent_store
 from engine.store import campaigns as campaign_store
 from engine.telephony import RUNTIME, Runtime
@@ -233,6 +234,10 @@ def register(api: Api) -> None:
         agent_id = await checked_agent(request, principal)
         return _status(runtime_of(request).sessions.get(agent_id), request.app[CLOCK].now())
 
+    register_supervision(api)
+
+
+def register_supervision(api: Api) -> None:
     @api.route(
         "POST",
         "/v1/agents/{id}/supervise",
@@ -249,6 +254,12 @@ def register(api: Api) -> None:
     ) -> Supervising:
         runtime = runtime_of(request)
         session = runtime.sessions.get(path_id(request))
+        scope = await request_scope(request, principal)
+        if not scope.allows_any(session.campaigns):
+            raise Forbidden(
+                "this agent works on none of the campaigns you supervise",
+                {"agent_id": session.agent_id},
+            )
         started = await runtime.supervision.start(body.mode, session, body.endpoint)
         return Supervising(supervision_id=started.id, mode=started.mode, agent_id=started.agent_id)
 
@@ -273,8 +284,11 @@ def register(api: Api) -> None:
     )
     async def live_agents(request: web.Request, principal: Principal) -> AgentStatusList:
         now = request.app[CLOCK].now()
+        scope = await request_scope(request, principal)
         sessions = runtime_of(request).sessions.all()
-        return AgentStatusList(items=[_status(s, now) for s in sessions])
+        return AgentStatusList(
+            items=[_status(s, now) for s in sessions if scope.allows_any(s.campaigns)]
+        )
 
     @api.route(
         "GET",
@@ -285,7 +299,9 @@ def register(api: Api) -> None:
         response=CampaignLiveList,
     )
     async def live_campaigns(request: web.Request, principal: Principal) -> CampaignLiveList:
-        return CampaignLiveList(items=campaign_figures(runtime_of(request)))
+        scope = await request_scope(request, principal)
+        figures = campaign_figures(runtime_of(request))
+        return CampaignLiveList(items=[f for f in figures if scope.allows(f.campaign_id)])
 
 
 def campaign_figures(runtime: Runtime, now: float | None = None) -> list[CampaignLive]:
