@@ -99,6 +99,9 @@ async def test_assigned_supervisor_sees_and_acts_within_their_campaigns(db_url: 
         listed = await get("/v1/campaigns")
         assert [c["id"] for c in listed["items"]] == [north["id"]]
         assert (await get(f"/v1/campaigns/{south['id']}", 403))["id"] == "forbidden"
+        for resource in ("why", "compliance", "loads", "scheduled-calls"):
+            assert (await get(f"/v1/campaigns/{south['id']}/{resource}", 403))["id"] == "forbidden"
+            await get(f"/v1/campaigns/{north['id']}/{resource}")
         calls = await get("/v1/calls")
         assert {c["call_id"] for c in calls["items"]} == {"call-north", "call-none"}
         assert (await get("/v1/calls/call-south", 403))["id"] == "forbidden"

@@ -24,7 +24,17 @@ async def test_dnc_lists_block_and_explain(client: TestClient, db_url: str) -> N
     ).json()
     campaign = await (
         await client.post(
-            "/v1/campaigns", json={"name": "c", "contact_database_id": db["id"]}, headers=admin
+            "/v1/campaigns",
+            # Open around the clock: the test runs at any hour, whatever the callee's zone.
+            json={
+                "name": "c",
+                "contact_database_id": db["id"],
+                "rule_pack": "custom",
+                "custom_rule_pack": {
+                    "windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "24:00"}]
+                },
+            },
+            headers=admin,
         )
     ).json()
     blocked_lead, free_lead = await add_leads(

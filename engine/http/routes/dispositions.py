@@ -13,7 +13,7 @@ from engine.dialer.dispositions import DispositionService
 from engine.errors import Forbidden, ValidationFailed
 from engine.http.api import ADMIN, STAFF, Api
 from engine.http.keys import DB
-from engine.http.routes.campaigns import path_id
+from engine.http.routes.campaigns import path_id, scoped_campaign_id
 from engine.store import agents as agent_store
 from engine.store import campaigns as campaign_store
 from engine.store import dispositions as store
@@ -272,7 +272,7 @@ def register_options(api: Api) -> None:
     async def create_disposition_option(
         request: web.Request, principal: Principal, body: NewOption
     ) -> Option:
-        campaign_id = path_id(request)
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].begin() as conn:
             await campaign_store.get_campaign(conn, campaign_id)
             if body.parent_id is not None:

@@ -14,7 +14,7 @@ from engine.clock import utc_datetime
 from engine.dialer.leads.loader import list_loads, load_leads, remove_load
 from engine.http.api import ADMIN, Api
 from engine.http.keys import CLOCK, CONFIG, DB
-from engine.http.routes.campaigns import path_id
+from engine.http.routes.campaigns import path_id, scoped_campaign_id
 from engine.store import campaigns as campaign_store
 
 LOADERS = frozenset({"admin", "supervisor", "external"})
@@ -93,7 +93,7 @@ def register(api: Api) -> None:
     async def load_campaign_leads(
         request: web.Request, principal: Principal, query: LoadQuery
     ) -> LoadReportOut:
-        campaign_id = path_id(request)
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].connect() as conn:
             await campaign_store.get_campaign(conn, campaign_id)  # 404 before reading the body
         report = await load_leads(
@@ -119,7 +119,7 @@ def register(api: Api) -> None:
         response=LoadList,
     )
     async def list_campaign_loads(request: web.Request, principal: Principal) -> LoadList:
-        campaign_id = path_id(request)
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].connect() as conn:
             await campaign_store.get_campaign(conn, campaign_id)
         loads = await list_loads(request.app[DB], campaign_id)

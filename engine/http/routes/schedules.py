@@ -14,7 +14,7 @@ from engine.dialer.leads.phones import InvalidNumber, PhoneNormalizer
 from engine.errors import ValidationFailed
 from engine.http.api import Api
 from engine.http.keys import CLOCK, CONFIG, DB
-from engine.http.routes.campaigns import path_id
+from engine.http.routes.campaigns import scoped_campaign_id
 from engine.store import campaigns as campaign_store
 from engine.store import schedules as store
 from engine.store.tables import contacts, scheduled_calls, spool_destinations, spool_entries
@@ -79,9 +79,10 @@ def register(api: Api) -> None:
     async def list_scheduled_calls(
         request: web.Request, principal: Principal, query: ScheduleQuery
     ) -> ScheduledList:
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].connect() as conn:
             rows = await store.pending(
-                conn, path_id(request), _number(request, query.number), query.since, query.until
+                conn, campaign_id, _number(request, query.number), query.since, query.until
             )
         return ScheduledList(items=[Scheduled.model_validate(dict(r)) for r in rows])
 
@@ -98,7 +99,7 @@ def register(api: Api) -> None:
     async def create_scheduled_call(
         request: web.Request, principal: Principal, body: NewSchedule
     ) -> Scheduled:
-        campaign_id = path_id(request)
+        campaign_id = await scoped_campaign_id(request, principal)
         number = _number(request, body.number)
         now = utc_datetime(request.app[CLOCK].now())
         async with request.app[DB].begin() as conn:
@@ -174,11 +175,12 @@ def register(api: Api) -> None:
                 "call needs since= and until="
             )
         now = utc_datetime(request.app[CLOCK].now())
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].begin() as conn:
-            await campaign_store.get_campaign(conn, path_id(request))
+            await campaign_store.get_campaign(conn, campaign_id)
             count = await store.cancel(
                 conn,
-                path_id(request),
+                campaign_id,
                 _number(request, query.number),
                 query.since,
                 query.until,

@@ -15,7 +15,7 @@ from engine.dialer.leads.phones import InvalidNumber, PhoneNormalizer
 from engine.errors import Conflict, NotFound, ValidationFailed
 from engine.http.api import ADMIN, STAFF, Api
 from engine.http.keys import CLOCK, CONFIG, DB
-from engine.http.routes.campaigns import path_id
+from engine.http.routes.campaigns import path_id, scoped_campaign_id
 from engine.store import campaigns as campaign_store
 from engine.store import spool as store
 
@@ -158,8 +158,9 @@ def register(api: Api) -> None:
     )
     async def why_campaign(request: web.Request, principal: Principal) -> CampaignWhy:
         now = utc_datetime(request.app[CLOCK].now())
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].connect() as conn:
-            tally = await tally_campaign(conn, path_id(request), now)
+            tally = await tally_campaign(conn, campaign_id, now)
         return CampaignWhy(**tally.__dict__)
 
     @api.route(
@@ -172,8 +173,9 @@ def register(api: Api) -> None:
     )
     async def campaign_compliance(request: web.Request, principal: Principal) -> ComplianceOut:
         now = utc_datetime(request.app[CLOCK].now())
+        campaign_id = await scoped_campaign_id(request, principal)
         async with request.app[DB].connect() as conn:
-            found = await compliance.report(conn, path_id(request), now)
+            found = await compliance.report(conn, campaign_id, now)
         return ComplianceOut(
             campaign_id=found.campaign_id,
             at=found.at,
