@@ -54,9 +54,13 @@ class Runtime:
         calls = OutboundCalls(ari, sessions, router, clock, recorder=recorder)
         node = f"{socket.gethostname()}:{os.getpid()}"
         deps = RunnerDeps(db, calls, sessions, router, clock, bus, node)
-        manual = ManualCalls(ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus)
+        manual = ManualCalls(
+            ari, db=db, calls=calls, sessions=sessions, clock=clock, bus=bus, recorder=recorder
+        )
         dialer = DialerService(deps, ari, campaigns)
-        inbound = InboundCalls(ari, db=db, sessions=sessions, router=router, clock=clock, bus=bus)
+        inbound = InboundCalls(
+            ari, db=db, sessions=sessions, router=router, clock=clock, bus=bus, recorder=recorder
+        )
         return cls(
             ari,
             bus,

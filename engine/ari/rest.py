@@ -9,11 +9,12 @@ header, never in a URL, so nothing logged can reveal them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=AriModel)
 
 QueryValue = str | int | bool | Sequence[str] | None
+
+# Big enough to keep the per-chunk work small, small enough never to matter in memory.
+DOWNLOAD_CHUNK_BYTES = 64 * 1024
 
 
 def basic_auth_header(username: str, password: str) -> str:
@@ -133,6 +137,42 @@ class AriHttp:
         raw, content_type = await self._send("GET", path, None, None, request_timeout)
         return StoredFile(content=raw, content_type=content_type)
 
+    @contextlib.asynccontextmanager
+    async def download(
+        self,
+        path: str,
+        *,
+        request_timeout: float | None = None,
+        chunk_size: int = DOWNLOAD_CHUNK_BYTES,
+    ) -> AsyncIterator[Download]:
+        """GET `path` and read its body as it arrives; `request_timeout` bounds the whole.
+
+        An error answer raises before anything is yielded, as `request` does.
+        """
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        seconds = self.timeout if request_timeout is None else request_timeout
+        started = time.monotonic()
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                resp = await stack.enter_async_context(
+                    self.session.get(self.url(path), timeout=aiohttp.ClientTimeout(total=seconds))
+                )
+                raw = await resp.read() if resp.status >= 400 else b""
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise _transport_error(exc, seconds, "GET", path) from exc
+            log.debug(
+                "ARI GET %s -> %s in %.1f ms (body follows)",
+                path,
+                resp.status,
+                (time.monotonic() - started) * 1000,
+            )
+            if resp.status >= 400:
+                raise error_for_status(
+                    resp.status, _error_message(raw, resp.reason), method="GET", path=path
+                )
+            yield Download(resp, path, seconds, chunk_size)
+
     async def _send(
         self,
         method: str,
@@ -153,16 +193,8 @@ class AriHttp:
             ) as resp:
                 raw = await resp.read()
                 status, content_type, reason = resp.status, resp.content_type, resp.reason
-        except TimeoutError as exc:
-            raise RequestTimeout(
-                f"no answer within {seconds:g} s", method=method, path=path
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise Unavailable(
-                f"cannot reach Asterisk: {exc.__class__.__name__}: {exc}",
-                method=method,
-                path=path,
-            ) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _transport_error(exc, seconds, method, path) from exc
         log.debug(
             "ARI %s %s -> %s in %.1f ms",
             method,
@@ -173,6 +205,67 @@ class AriHttp:
         if status >= 400:
             raise error_for_status(status, _error_message(raw, reason), method=method, path=path)
         return raw, content_type
+
+
+class Download:
+    """A body read chunk by chunk as it arrives: `async for chunk in download`.
+
+    A body cut short (the connection lost before `Content-Length` bytes came)
+    or too slow for the timeout raises `Unavailable` from the iteration.
+    """
+
+    def __init__(
+        self, resp: aiohttp.ClientResponse, path: str, seconds: float, chunk_size: int
+    ) -> None:
+        self.content_type = resp.content_type
+        # None when the server streams without announcing it (or compresses the body).
+        encoded = resp.headers.get("Content-Encoding", "identity") != "identity"
+        self.content_length = None if encoded else resp.content_length
+        self.received = 0
+        self._resp = resp
+        self._path = path
+        self._seconds = seconds
+        self._chunk_size = chunk_size
+        self._done = False
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            chunk = await self._resp.content.read(self._chunk_size)
+        except TimeoutError as exc:
+            self._done = True
+            raise _transport_error(exc, self._seconds, "GET", self._path) from exc
+        except aiohttp.ClientError as exc:
+            self._done = True
+            raise Unavailable(
+                f"download cut short after {self.received} bytes: {exc!r}",
+                method="GET",
+                path=self._path,
+            ) from exc
+        if chunk:
+            self.received += len(chunk)
+            return chunk
+        self._done = True
+        expected = self.content_length
+        if expected is not None and self.received != expected:
+            raise Unavailable(
+                f"download cut short: {self.received} of {expected} bytes",
+                method="GET",
+                path=self._path,
+            )
+        raise StopAsyncIteration
+
+
+def _transport_error(exc: Exception, seconds: float, method: str, path: str) -> AriError:
+    if isinstance(exc, TimeoutError):
+        return RequestTimeout(f"no answer within {seconds:g} s", method=method, path=path)
+    return Unavailable(
+        f"cannot reach Asterisk: {exc.__class__.__name__}: {exc}", method=method, path=path
+    )
 
 
 def _json_loads(raw: bytes) -> Any:

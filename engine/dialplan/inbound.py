@@ -5,7 +5,8 @@ A call entering the application as `Stasis(dialspool,inbound,<DID>)` (the
 the same router as dialled calls: straight into the longest-idle agent's
 bridge, or into the line with music on hold and a periodic announcement until
 an agent frees up. Past the campaign's maximum wait it overflows: to another
-campaign's line, to voicemail, or to a goodbye message and a hang-up.
+campaign's line, to voicemail, or to a goodbye message and a hang-up. A campaign
+that records every call has its callers recorded on the agent's bridge.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from engine.ari.errors import AriError
 from engine.ari.events import ChannelDestroyed, StasisStart
 from engine.clock import Clock, utc_datetime
 from engine.events import EngineEvent, EventBus
+from engine.recordings.recorder import CallRecorder, CallSite
 from engine.store import calls as call_store
 from engine.store.tables import campaigns
 
@@ -48,6 +50,15 @@ class Queue:
     announce_every: float
     moh_class: str
     wrapup_seconds: float
+    record: bool = False  # the campaign records every call
+
+
+@dataclass
+class InboundCall:
+    channel_id: str
+    # Once bridged: the agent, and the campaign whose line connected the call.
+    agent: AgentSession | None = None
+    campaign_id: int | None = None
 
 
 class InboundCalls:
@@ -60,6 +71,7 @@ class InboundCalls:
         router: Router,
         clock: Clock,
         bus: EventBus,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._ari = ari
         self._db = db
@@ -67,8 +79,9 @@ class InboundCalls:
         self._router = router
         self._clock = clock
         self._bus = bus
+        self._recorder = recorder
         self._tasks: set[asyncio.Task[None]] = set()
-        self.live: dict[str, str] = {}  # call id -> the caller's channel, while up
+        self.live: dict[str, InboundCall] = {}  # by call id, while up
         ari.on(StasisStart, self._on_stasis_start)
 
     def _on_stasis_start(self, event: StasisStart) -> None:
@@ -104,21 +117,33 @@ class InboundCalls:
             row["inbound_announce_seconds"],
             row["moh_class"],
             row["wrapup_seconds"],
+            row["recording_mode"] == "always",
         )
 
     async def _handle(self, channel_id: str, did: str, caller: str) -> None:
         call_id = uuid.uuid4().hex
-        self.live[call_id] = channel_id
+        self.live[call_id] = InboundCall(channel_id)
         try:
             await self._serve(call_id, channel_id, did, caller)
         finally:
             self.live.pop(call_id, None)
+            if self._recorder is not None:
+                await self._recorder.stop(call_id)  # in case the call ended on an error
 
     async def hangup(self, call_id: str) -> None:
-        channel_id = self.live.get(call_id)
-        if channel_id is not None:
+        call = self.live.get(call_id)
+        if call is not None:
             with contextlib.suppress(AriError):
-                await self._ari.channels.hangup(channel_id, reason="normal")
+                await self._ari.channels.hangup(call.channel_id, reason="normal")
+
+    def site(self, call_id: str) -> CallSite | None:
+        call = self.live.get(call_id)
+        if call is None:
+            return None
+        agent = call.agent
+        return CallSite(
+            agent.bridge_id if agent else None, agent.agent_id if agent else None, call.campaign_id
+        )
 
     async def _serve(self, call_id: str, channel_id: str, did: str, caller: str) -> None:
         hung_up = asyncio.Event()
@@ -144,6 +169,9 @@ class InboundCalls:
             agent, queue = await self._wait_for_agent(channel_id, call_id, queue, hung_up)
             if agent is not None and queue is not None:
                 await hung_up.wait()
+                if self._recorder is not None:
+                    # Before the agent is freed: its bridge outlives the call.
+                    await self._recorder.stop(call_id)
                 self._sessions.call_ended(agent, call_id, queue.wrapup_seconds)
                 await self._finish(call_id, "answered")
             elif hung_up.is_set():
@@ -205,6 +233,11 @@ class InboundCalls:
             self._sessions.call_ended(agent, call_id, 0)
             return False
         self._sessions.connected(agent, call_id)
+        call = self.live.get(call_id)
+        if call is not None:
+            call.agent, call.campaign_id = agent, queue.campaign_id
+        if queue.record and self._recorder is not None:
+            await self._recorder.record_call(call_id, agent.bridge_id)
         now = self._clock.now()
         await self._update(
             call_id,

@@ -4,11 +4,13 @@ Click-to-call, for an agent whose live leg is up: the agent is reserved, the
 customer is originated, and once they answer they are added to the agent's
 bridge. Two-step, for an agent who is not logged in (uContact's AgentCall):
 the agent's phone rings first; once it answers, the customer is called into
-a bridge of the two.
+a bridge of the two. Either is recorded, on the bridge where agent and customer
+meet, when its campaign records every call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -24,10 +26,12 @@ from engine.ari.client import AriClient
 from engine.ari.errors import AriError
 from engine.ari.events import AriEvent, ChannelDestroyed, StasisStart
 from engine.clock import Clock, utc_datetime
-from engine.dialplan.outbound import CallPlan, LiveCall, OutboundCalls
+from engine.dialplan.outbound import CUSTOMER_CHANNEL_PREFIX, CallPlan, LiveCall, OutboundCalls
 from engine.errors import Conflict
 from engine.events import EngineEvent, EventBus
+from engine.recordings.recorder import CallRecorder, CallSite
 from engine.store import calls as call_store
+from engine.store import recordings as recording_store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,16 @@ class ManualRequest:
     campaign_id: int | None
     contact_id: int | None
     wrapup_seconds: float
+
+
+@dataclass
+class TwoStepCall:
+    bridge_id: str
+    agent_id: int
+    campaign_id: int | None
+    record: bool  # the campaign records every call
+    customer_in: bool = False  # the customer answered and joined the bridge
+    recording: asyncio.Task[bool] | None = None
 
 
 class _CallLog:
@@ -109,18 +123,29 @@ class ManualCalls:
         sessions: AgentSessions,
         clock: Clock,
         bus: EventBus,
+        recorder: CallRecorder | None = None,
     ) -> None:
         self._ari = ari
         self._db = db
         self._calls = calls
         self._sessions = sessions
         self._clock = clock
+        self._recorder = recorder
         self._log = _CallLog(db, clock, bus)
-        self.two_step: dict[str, str] = {}  # call id -> bridge id, while up
+        self.two_step: dict[str, TwoStepCall] = {}  # by call id, while up
+
+    def site(self, call_id: str) -> CallSite | None:
+        """A two-step call's (click-to-call ones are `OutboundCalls`' live calls)."""
+        call = self.two_step.get(call_id)
+        if call is None:
+            return None
+        bridge_id = call.bridge_id if call.customer_in else None
+        return CallSite(bridge_id, call.agent_id, call.campaign_id)
 
     async def _create_record(
         self, call_id: str, request: ManualRequest, agent_id: int, channel_id: str
-    ) -> None:
+    ) -> bool:
+        """The call's row; whether its campaign records every call."""
         async with self._db.begin() as conn:
             await call_store.create_call(
                 conn,
@@ -134,6 +159,10 @@ class ManualCalls:
                 channel_id=channel_id,
                 created_at=utc_datetime(self._clock.now()),
             )
+            if request.campaign_id is None:
+                return False
+            mode = await recording_store.recording_mode(conn, request.campaign_id)
+        return mode == "always"
 
     async def click_to_call(self, agent_id: int, request: ManualRequest) -> str:
         session = self._sessions.get(agent_id)
@@ -148,6 +177,13 @@ class ManualCalls:
             # Becoming available, the agent was handed a caller waiting in line.
             raise Conflict("the agent was just given a call", {"state": session.status.value})
         call_id = uuid.uuid4().hex
+        self._sessions.reserve(session, call_id)
+        try:
+            channel_id = CUSTOMER_CHANNEL_PREFIX + call_id
+            record = await self._create_record(call_id, request, agent_id, channel_id)
+        except Exception:
+            self._sessions.call_ended(session, call_id, 0)
+            raise
         plan = CallPlan(
             call_id=call_id,
             campaign_id=request.campaign_id or 0,
@@ -160,14 +196,9 @@ class ManualCalls:
             drop_time=1.0,
             wrapup_seconds=request.wrapup_seconds,
             safe_harbour_sound="",
+            record=record,
             variables={"DIALSPOOL_CALL": call_id, "DIALSPOOL_AGENT": str(agent_id)},
         )
-        self._sessions.reserve(session, call_id)
-        try:
-            await self._create_record(call_id, request, agent_id, plan.channel_id)
-        except Exception:
-            self._sessions.call_ended(session, call_id, 0)
-            raise
         await self._calls.dial(plan, self._log, for_agent=session)
         return call_id
 
@@ -179,9 +210,10 @@ class ManualCalls:
         bridge_id = TWO_STEP_BRIDGE_PREFIX + call_id
         agent_channel = f"{TWO_STEP_AGENT_PREFIX}{call_id}-{secrets.token_hex(2)}"
         customer_channel = "dsc-" + call_id
-        await self._create_record(call_id, request, agent_id, customer_channel)
+        record = await self._create_record(call_id, request, agent_id, customer_channel)
         await self._ari.bridges.create_with_id(bridge_id, "mixing", name=f"two-step {call_id}")
-        self.two_step[call_id] = bridge_id
+        call = TwoStepCall(bridge_id, agent_id, request.campaign_id, record)
+        self.two_step[call_id] = call
         legs = {agent_channel, customer_channel}
         answered: dict[str, float] = {}
 
@@ -189,7 +221,9 @@ class ManualCalls:
             if isinstance(event, StasisStart) and event.channel.id in legs:
                 answered[event.channel.id] = self._clock.now()
                 await self._ari.bridges.add_channel(bridge_id, event.channel.id)
-                if event.channel.id == agent_channel:
+                if event.channel.id == customer_channel:
+                    self._customer_joined(call_id, call)
+                elif event.channel.id == agent_channel:
                     self._ari.on_channel(customer_channel, on_event)
                     await self._ari.channels.originate_with_id(
                         customer_channel,
@@ -218,6 +252,23 @@ class ManualCalls:
             raise
         return call_id
 
+    def _customer_joined(self, call_id: str, call: TwoStepCall) -> None:
+        call.customer_in = True
+        if call.record and self._recorder is not None:
+            # Beside the ARI reader, which would otherwise wait for the answer.
+            call.recording = asyncio.create_task(
+                self._recorder.record_call(call_id, call.bridge_id), name=f"record-{call_id}"
+            )
+
+    async def _stop_recording(self, call_id: str) -> None:
+        call = self.two_step.get(call_id)
+        if self._recorder is None or call is None:
+            return
+        call.customer_in = False  # one side left: nothing more to record on demand
+        if call.recording is not None:
+            await asyncio.wait([call.recording])  # a start under way first, or the stop misses it
+        await self._recorder.stop(call_id)
+
     async def _finish_two_step(
         self,
         call_id: str,
@@ -226,15 +277,16 @@ class ManualCalls:
         customer_channel: str,
         event: ChannelDestroyed,
     ) -> None:
+        await self._stop_recording(call_id)
         for other in list(legs):  # one side left: the call is over for the other
             with contextlib.suppress(AriError):
                 await self._ari.channels.hangup(other, reason="normal")
         if legs:
             return
-        bridge_id = self.two_step.pop(call_id, None)
-        if bridge_id is not None:
+        call = self.two_step.pop(call_id, None)
+        if call is not None:
             with contextlib.suppress(AriError):
-                await self._ari.bridges.destroy(bridge_id)
+                await self._ari.bridges.destroy(call.bridge_id)
         outcome = "answered" if customer_channel in answered else "no_answer"
         await self._end_record(call_id, outcome, event.cause, answered)
 

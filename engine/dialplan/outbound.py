@@ -31,7 +31,7 @@ from engine.ari.events import (
 )
 from engine.clock import Clock, utc_datetime
 from engine.dialplan import calls as cm
-from engine.errors import Conflict, DialspoolError
+from engine.errors import Conflict
 from engine.recordings.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
@@ -263,10 +263,7 @@ class OutboundCalls:
         self._advance(call, cm.Bridged(agent.agent_id))
         self._sessions.connected(agent, call.plan.call_id)
         if call.plan.record and self._recorder is not None:
-            try:
-                await self._recorder.start(call.plan.call_id, agent.bridge_id)
-            except (AriError, DialspoolError, ValueError) as exc:
-                log.warning("call %s: recording did not start: %s", call.plan.call_id, exc)
+            await self._recorder.record_call(call.plan.call_id, agent.bridge_id)
         observer.call_routed(call)
         return True
 
@@ -336,6 +333,8 @@ class OutboundCalls:
             self._sessions.call_ended(to, call_id, 0)
             raise
         call.agent = to
+        if self._recorder is not None:
+            await self._recorder.move(call_id, to.bridge_id)
         self._sessions.call_ended(previous, call_id, call.plan.wrapup_seconds)
         self._sessions.connected(to, call_id)
 
@@ -355,6 +354,8 @@ class OutboundCalls:
         await self._ari.bridges.add_channel(bridge_id, call.plan.channel_id)
         with contextlib.suppress(AriError):
             await self._ari.bridges.start_moh(bridge_id)
+        if self._recorder is not None:
+            await self._recorder.move(call_id, bridge_id)
         call.agent = call.reserved = None
         self._sessions.call_ended(previous, call_id, call.plan.wrapup_seconds)
 

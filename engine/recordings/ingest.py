@@ -1,10 +1,12 @@
 """From Asterisk to the store: fetch a finished recording over ARI, file it, record it.
 
 The file comes over ARI (`GET /recordings/stored/{name}/file`), so Asterisk may
-run on another host. It is written under a temporary name, checked (size and
-a duration ffprobe can read), moved to `YYYYMMDD/<call uuid>[-take].<ext>` and
-given a `recordings` row; only then is Asterisk's copy deleted. Whatever fails
-before that leaves Asterisk's copy in place for `recover()` to pick up later.
+run on another host. It is streamed to disk chunk by chunk (an hour of audio is
+never held in memory) under a temporary name in its day folder, checked (size
+and a duration ffprobe can read), moved to `YYYYMMDD/<call uuid>[-take].<ext>`
+and given a `recordings` row; only then is Asterisk's copy deleted. Whatever
+fails before that removes the partial file and leaves Asterisk's copy in place
+for `recover()` to pick up later.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,13 +51,18 @@ class IngestSettings:
     tools: Tools = DEFAULT_TOOLS
 
 
-def _write(path: Path, content: bytes) -> int:
+def _create(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
-    return path.stat().st_size
+    return open(path, "xb")  # closed by _close
+
+
+def _close(out: BinaryIO, keep: bool) -> int:
+    """Close the file, flushed to disk when it is to be kept; its size on disk."""
+    with out:
+        if keep:
+            out.flush()
+            os.fsync(out.fileno())
+    return os.stat(out.name).st_size
 
 
 def _unlink(path: Path) -> None:
@@ -92,40 +100,54 @@ class Ingestor:
         if call is None:
             log.error("recording %s: no call %s in the database; left on Asterisk", name, call_uuid)
             return None
-        try:
-            stored = await self._ari.recordings.get_stored_file(
-                name, request_timeout=self._settings.download_timeout
-            )
-        except ari_errors.AriError as exc:
-            log.error("recording %s: download failed, left on Asterisk: %s", name, exc)
-            return None
-        if len(stored.content) <= EMPTY_BYTES:
-            log.info("recording %s of call %s is empty: discarded", name, call_uuid)
-            await self._discard(name)
-            return None
         loop = asyncio.get_running_loop()
         folder = inside(self._root, day_folder(call["created_at"]))
         part = folder / f".{call_uuid}.{secrets.token_hex(6)}.part"
         try:
-            size = await loop.run_in_executor(None, _write, part, stored.content)
-            if size != len(stored.content) or size == 0:
-                raise MediaError(f"wrote {size} of {len(stored.content)} bytes")
+            size = await self._download(name, part)
+            if size <= EMPTY_BYTES:
+                log.info("recording %s of call %s is empty: discarded", name, call_uuid)
+                await self._discard(name)
+                return None
             duration = await probe_duration(
                 part, limit_seconds=self._settings.probe_timeout, tools=self._settings.tools
             )
             recording_id = await self._file(
                 part, call, fmt=fmt, take=take, duration=duration, size=size
             )
+        except ari_errors.AriError as exc:
+            log.error("recording %s: download failed, left on Asterisk: %s", name, exc)
+            return None
         except (MediaError, OSError) as exc:
             log.error("recording %s: not stored, left on Asterisk: %s", name, exc)
             return None
         finally:
+            # Gone once filed (moved) and whenever anything failed (a partial download).
             await loop.run_in_executor(None, _unlink, part)
         await self._discard(name)
         log.info("recording %s of call %s stored as #%d", name, call_uuid, recording_id)
         if self._stored is not None:
             self._stored(recording_id)
         return recording_id
+
+    async def _download(self, name: str, part: Path) -> int:
+        """Stream Asterisk's file into `part` as it arrives; the bytes written."""
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(None, _create, part)
+        complete = False
+        try:
+            async with self._ari.recordings.open_stored_file(
+                name, request_timeout=self._settings.download_timeout
+            ) as download:
+                async for chunk in download:
+                    await loop.run_in_executor(None, out.write, chunk)
+                received = download.received
+            complete = True
+        finally:
+            size = await loop.run_in_executor(None, _close, out, complete)
+        if size != received:
+            raise MediaError(f"wrote {size} of {received} bytes")
+        return size
 
     async def _discard(self, name: str) -> None:
         try:

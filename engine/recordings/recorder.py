@@ -1,8 +1,12 @@
-"""Live recordings of calls on the agent's bridge, over ARI.
+"""Live recordings of calls on the bridge that joins agent and customer, over ARI.
 
-The call flow calls `start` once a customer is bridged to an agent and `stop`
-when the call ends; the API calls them on demand. Each recording is named
-after the call's uuid (`<uuid>`, then `<uuid>-2`, ... for later takes or when
+Every call flow (dialled, inbound, click-to-call, two-step) calls `record_call`
+once the customer is bridged to an agent, when its campaign records every call,
+and `stop` when the call ends, before the agent is freed (an agent's bridge
+outlives the call: a late stop would record the next customer). The API calls
+`start`, `stop`, `pause` and `unpause` on demand, on the bridge the call's
+flow reports as its `CallSite`. Each recording is named after the call's uuid
+(`<uuid>`, then `<uuid>-2`, ... for later takes, after a transfer, or when
 Asterisk still holds a recording of that name), so the finished file can be
 traced back to its call. When Asterisk reports a recording finished, the
 `on_finished` sink hears about it once; it fetches and stores the file.
@@ -22,7 +26,7 @@ from engine.ari.client import AriClient
 from engine.ari.dispatch import Subscription
 from engine.ari.events import RecordingFailed, RecordingFinished
 from engine.ari.models import LiveRecording
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, DialspoolError, NotFound
 from engine.recordings.layout import MAX_TAKES, RECORDABLE, check_uuid, recording_name
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,15 @@ class Take:
     fmt: str
     bridge_id: str
     state: RecordingState = RecordingState.RECORDING
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A live call as on-demand recording sees it: where it can be recorded, whose it is."""
+
+    bridge_id: str | None  # None while the customer is not with an agent
+    agent_id: int | None
+    campaign_id: int | None
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ class CallRecorder:
         on_orphan: OrphanSink | None = None,
     ) -> None:
         self._ari = ari
+        # What `start` records in when not told (the recordings service sets it).
+        self.record_format = "wav"
         self.on_finished = on_finished
         # Recordings finishing that this process did not start (it restarted meanwhile).
         self.on_orphan = on_orphan
@@ -104,8 +119,40 @@ class CallRecorder:
 
     # --- commands -------------------------------------------------------------------
 
-    async def start(self, call_id: str, bridge_id: str, fmt: str = "wav") -> None:
+    async def record_call(self, call_id: str, bridge_id: str, fmt: str | None = None) -> bool:
+        """A call flow's start, for a campaign that records every call: whether it started.
+
+        A failure is logged, not raised: the call goes on, unrecorded.
+        """
+        try:
+            await self.start(call_id, bridge_id, fmt)
+        except (ari_errors.AriError, DialspoolError, ValueError) as exc:
+            log.warning("call %s: recording did not start: %s", call_id, exc)
+            return False
+        return True
+
+    async def move(self, call_id: str, bridge_id: str) -> None:
+        """The customer changed bridges (a transfer): the recording follows as the next take.
+
+        Called before the first agent is freed, like `stop`. A paused recording
+        stays paused (but for the moment between start and pause that ARI allows).
+        """
+        take = self._live.get(call_id)
+        if take is None or take.bridge_id == bridge_id:
+            return
+        await self.stop(call_id)
+        if not await self.record_call(call_id, bridge_id, take.fmt):
+            return
+        if take.state is RecordingState.PAUSED:
+            try:
+                await self.pause(call_id)
+            except (ari_errors.AriError, DialspoolError) as exc:
+                log.warning("call %s: recording not paused again, stopped: %s", call_id, exc)
+                await self.stop(call_id)
+
+    async def start(self, call_id: str, bridge_id: str, fmt: str | None = None) -> None:
         """Record the bridge; nothing happens if the call is being recorded already."""
+        fmt = fmt or self.record_format
         if fmt not in RECORDABLE:
             raise ValueError(f"cannot record in {fmt!r}; one of {', '.join(RECORDABLE)}")
         check_uuid(call_id)

@@ -28,7 +28,7 @@ from engine.errors import Conflict, DialspoolError, Forbidden, NotAuthenticated,
 from engine.recordings.converter import ConversionSettings, Converter
 from engine.recordings.ingest import Ingestor, IngestSettings
 from engine.recordings.layout import RECORDABLE, inside
-from engine.recordings.recorder import CallRecorder, Finished, RecordingState
+from engine.recordings.recorder import CallRecorder, CallSite, Finished, RecordingState
 from engine.recordings.retention import RetentionSweeper
 from engine.recordings.signing import UrlSigner
 from engine.store import recordings as store
@@ -111,6 +111,7 @@ class RecordingService:
             self.recorder = existing if isinstance(existing, CallRecorder) else None
             if self.recorder is None:
                 self.recorder = CallRecorder(runtime.ari)
+            self.recorder.record_format = self.options.record_format
             self.recorder.on_finished = self._finished
             self.recorder.on_orphan = self._orphan
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -237,17 +238,15 @@ class RecordingService:
         """Start, stop, pause or unpause a live call's recording; its state after."""
         if self.runtime is None or self.recorder is None:
             raise Conflict("telephony is disabled in this engine's configuration (ari.enabled)")
-        live = self.runtime.calls.live.get(call_id)
-        if live is None:
+        site = self._site(call_id)
+        if site is None:
             raise NotFound(f"no live call {call_id}", {"call_id": call_id})
-        agent_id = live.agent.agent_id if live.agent is not None else None
-        await self._may_control(principal, agent_id, live.plan.campaign_id)
+        await self._may_control(principal, site.agent_id, site.campaign_id)
         try:
             if action == "start":
-                if live.agent is None:
+                if site.bridge_id is None:
                     raise Conflict("the call is not with an agent yet")
-                fmt = self.options.record_format
-                await self.recorder.start(call_id, live.agent.bridge_id, fmt)
+                await self.recorder.start(call_id, site.bridge_id)
             elif action == "stop":
                 await self.recorder.stop(call_id)
             elif action == "pause":
@@ -261,8 +260,21 @@ class RecordingService:
         state = self.recorder.state(call_id)
         return state.value if isinstance(state, RecordingState) else None
 
+    def _site(self, call_id: str) -> CallSite | None:
+        """The live call `call_id`, whichever flow carries it: dialled, inbound, two-step."""
+        assert self.runtime is not None
+        live = self.runtime.calls.live.get(call_id)  # dialled and click-to-call
+        if live is None:
+            return self.runtime.inbound.site(call_id) or self.runtime.manual.site(call_id)
+        agent = live.agent
+        return CallSite(
+            agent.bridge_id if agent is not None else None,
+            agent.agent_id if agent is not None else None,
+            live.plan.campaign_id or None,
+        )
+
     async def _may_control(
-        self, principal: Principal, agent_id: int | None, campaign_id: int
+        self, principal: Principal, agent_id: int | None, campaign_id: int | None
     ) -> None:
         """Staff on any call, an agent on its own; never in a campaign that never records."""
         async with self.db.connect() as conn:
@@ -270,7 +282,7 @@ class RecordingService:
                 owner = await store.agent_user(conn, agent_id) if agent_id is not None else None
                 if principal.kind != "user" or owner is None or owner != principal.id:
                     raise Forbidden("agents may only control recordings of their own calls")
-            mode = await store.recording_mode(conn, campaign_id)
+            mode = None if campaign_id is None else await store.recording_mode(conn, campaign_id)
         if mode == "never":
             raise Conflict("this campaign never records calls", {"recording_mode": mode})
 

@@ -109,6 +109,28 @@ async def rest_faults(request: web.Request) -> web.Response:
     )
 
 
+async def download_faults(request: web.Request) -> web.Response:
+    """The next stored recordings' files stop part-way: {"after_bytes", "action"?,
+    "stall_seconds"?, "count"?}; action "cut" (the connection drops, the default)
+    or "stall" (the rest follows after stall_seconds)."""
+    data = await _json_body(request)
+    faults = _sim(request).faults
+    try:
+        after = int(data.get("after_bytes", 0))
+        action = str(data.get("action", "cut"))
+        stall = float(data.get("stall_seconds", 0.0))
+        count = int(data.get("count", 1))
+    except (TypeError, ValueError):
+        return error(400, "after_bytes/count must be integers, stall_seconds a number")
+    if action not in ("cut", "stall") or after < 0 or stall < 0 or count < 0:
+        return error(400, 'action is "cut" or "stall"; numbers are not negative')
+    faults.download_after_bytes, faults.download_action = after, action
+    faults.download_stall_seconds, faults.download_left = stall, count
+    return web.json_response(
+        {"after_bytes": after, "action": action, "stall_seconds": stall, "count": count}
+    )
+
+
 async def counters(request: web.Request) -> web.Response:
     pbx = _sim(request).pbx
     state = pbx.state
@@ -159,6 +181,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/_sim/faults/drop-websocket", drop_websocket)
     app.router.add_post("/_sim/faults/restart", restart)
     app.router.add_post("/_sim/faults/rest", rest_faults)
+    app.router.add_post("/_sim/faults/download", download_faults)
     app.router.add_post("/_sim/inbound", inbound_call)
     app.router.add_get("/_sim/counters", counters)
     app.router.add_get("/_sim/requests", requests_log)

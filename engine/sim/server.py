@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import shutil
@@ -46,9 +47,15 @@ class Faults:
     fail_status: int = 500
     delay_left: int = 0
     delay_seconds: float = 0.0
+    # Stored recordings' files: after `download_after_bytes` the body stops, for
+    # good ("cut": the connection drops) or for `download_stall_seconds` ("stall").
+    download_left: int = 0
+    download_after_bytes: int = 0
+    download_action: str = "cut"
+    download_stall_seconds: float = 0.0
 
     def clear(self) -> None:
-        self.fail_left = self.delay_left = 0
+        self.fail_left = self.delay_left = self.download_left = 0
 
 
 @dataclass
@@ -172,7 +179,7 @@ def _parse(sim: Sim, spec: RouteSpec | None, op: Operation, call: tuple[Any, ...
 
 async def _rest(
     request: web.Request, sim: Sim, op: Operation, path_args: dict[str, str]
-) -> web.Response:
+) -> web.StreamResponse:
     fault = await _injected_fault(sim)
     if fault is not None:
         return fault
@@ -186,7 +193,32 @@ async def _rest(
         reply = await spec.handler(sim.pbx, args)
     except RequestError as exc:
         return error(exc.status, exc.message, getattr(exc, "field", "message"))
+    if op.key == "recordings.getStoredFile" and reply.raw is not None and sim.faults.download_left:
+        return await _faulty_download(request, sim, reply.raw, reply.content_type)
     return _to_response(reply)
+
+
+async def _faulty_download(
+    request: web.Request, sim: Sim, raw: bytes, content_type: str
+) -> web.StreamResponse:
+    """The file's headers promise all of it; the body stops part-way (see `Faults`)."""
+    faults = sim.faults
+    faults.download_left -= 1
+    sim.pbx.counters["faults_downloads"] += 1
+    cut = min(faults.download_after_bytes, len(raw))
+    response = web.StreamResponse(status=200)
+    response.content_type = content_type
+    response.content_length = len(raw)
+    await response.prepare(request)
+    await response.write(raw[:cut])
+    if faults.download_action == "stall":
+        await asyncio.sleep(faults.download_stall_seconds)
+        with contextlib.suppress(ConnectionError):  # the client gave up meanwhile
+            await response.write(raw[cut:])
+    else:
+        # The connection closes once this answer is out, short of its Content-Length.
+        response.force_close()
+    return response
 
 
 def _to_response(reply: Reply) -> web.Response:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.app import create_app
@@ -26,12 +26,13 @@ from engine.recordings.service import RECORDINGS, Options, RecordingService, ins
 from engine.sim.profiles import lab_profile
 from engine.sim.server import RunningSim, start_sim
 from engine.store import recordings as store
-from engine.store.tables import agents, calls, campaigns, users
+from engine.store.tables import agents, calls, campaigns, recordings, users
 from engine.telephony import RUNTIME, Runtime
 from tests.conftest import make_config
-from tests.helpers import bearer, user_token
+from tests.helpers import add_user, bearer, user_token
 
 SECRET = "test-secret-0123456789abcdef"
+SIM_AUTH = "Basic ZGlhbHNwb29sOmRpYWxzcG9vbA=="  # the simulator's dialspool:dialspool
 
 _CODECS = {
     "gsm": ["-c:a", "libgsm", "-f", "gsm"],
@@ -238,3 +239,68 @@ async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
             if result:
                 return result
             await asyncio.sleep(0.02)
+
+
+async def add_agents(
+    stack: SimStack, campaign_id: int, agents_: list[tuple[str, str]], *, log_in: bool = True
+) -> list[int]:
+    """Agents (username, endpoint) of the campaign, each the user of that name; logged in."""
+    ids = []
+    for username, endpoint in agents_:
+        await add_user(stack.client, username, "agent")
+        agent = await stack.api(
+            "POST",
+            "/v1/agents",
+            {"name": username, "endpoint": endpoint, "username": username},
+            status=201,
+        )
+        ids.append(int(agent["id"]))
+    await stack.api("PUT", f"/v1/campaigns/{campaign_id}/agents", {"agent_ids": ids})
+    if log_in:
+        for agent_id in ids:
+            await stack.api("POST", f"/v1/agents/{agent_id}/login", {})
+    return ids
+
+
+async def ring(stack: SimStack, did: str, caller: str, hangup_after: float | None = None) -> None:
+    """Someone calls one of our numbers (the simulator's control, not ARI)."""
+    body: dict[str, Any] = {"did": did, "caller": caller}
+    if hangup_after is not None:
+        body["hangup_after"] = hangup_after
+    response = await stack.client.session.post(
+        stack.sim.url + "/_sim/inbound",
+        json=body,
+        headers={"Authorization": SIM_AUTH},
+    )
+    assert response.status == 200, await response.text()
+
+
+async def sim_fault(stack: SimStack, kind: str, body: dict[str, Any]) -> None:
+    response = await stack.client.session.post(
+        f"{stack.sim.url}/_sim/faults/{kind}", json=body, headers={"Authorization": SIM_AUTH}
+    )
+    assert response.status == 200, await response.text()
+
+
+async def recording_rows(stack: SimStack) -> list[Any]:
+    """Every stored recording with its call's uuid and start, oldest first."""
+    async with stack.client.app[DB].connect() as conn:
+        query = (
+            select(recordings, calls.c.uuid, calls.c.created_at.label("started"))
+            .join(calls, calls.c.id == recordings.c.call_id)
+            .order_by(recordings.c.id)
+        )
+        return list((await conn.execute(query)).all())
+
+
+async def stored_rows(stack: SimStack, count: int) -> list[Any] | None:
+    """The rows once `count` recordings are stored and Asterisk holds no copy any more."""
+    await stack.service.settle()
+    rows = await recording_rows(stack)
+    if len(rows) == count and not stack.sim.state.stored_recordings:
+        return rows
+    return None
+
+
+def day_of(row: Any) -> str:
+    return str(row.started.astimezone(UTC).strftime("%Y%m%d"))

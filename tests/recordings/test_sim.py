@@ -177,7 +177,8 @@ async def test_recording_on_demand_over_the_api(db_url: str, tmp_path: Path) -> 
 
     uuid = call.plan.call_id
     day = rows[0].started.astimezone(UTC).strftime("%Y%m%d")
-    assert [r.path for r in rows] == [f"{day}/{uuid}.wav", f"{day}/{uuid}-2.wav"]
+    # Each take is fetched as it finishes: a slow probe of the first lets the second in first.
+    assert {r.path for r in rows} == {f"{day}/{uuid}.wav", f"{day}/{uuid}-2.wav"}
     assert all(r.format == "wav" and r.size_bytes > 44 for r in rows)
     for row in rows:
         assert (root / row.path).stat().st_size == row.size_bytes

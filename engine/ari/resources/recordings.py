@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from engine.ari.models import LiveRecording, StoredFile, StoredRecording
 from engine.ari.resources._base import Resource
-from engine.ari.rest import encode_path, parse, parse_list
+from engine.ari.rest import DOWNLOAD_CHUNK_BYTES, Download, encode_path, parse, parse_list
 
 
 def _stored(template: str, name: str) -> str:
@@ -28,6 +30,23 @@ class Recordings(Resource):
         """The audio of a stored recording; long recordings may want a longer `request_timeout`."""
         return await self._http.request_file(
             _stored("/file", name), request_timeout=request_timeout
+        )
+
+    def open_stored_file(
+        self,
+        name: str,
+        *,
+        request_timeout: float | None = None,
+        chunk_size: int = DOWNLOAD_CHUNK_BYTES,
+    ) -> AbstractAsyncContextManager[Download]:
+        """The same audio as it arrives, never whole in memory (for long recordings):
+
+        async with ari.recordings.open_stored_file(name) as download:
+            async for chunk in download:
+                out.write(chunk)
+        """
+        return self._http.download(
+            _stored("/file", name), request_timeout=request_timeout, chunk_size=chunk_size
         )
 
     async def copy_stored(self, name: str, destination: str) -> StoredRecording:
