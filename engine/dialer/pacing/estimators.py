@@ -53,21 +53,31 @@ class AnswerRate:
         return min(1.0, p + z * math.sqrt(p * (1.0 - p) / (n + 1.0)))
 
     def add(self, live: bool) -> None:
-        self._live += live
-        self._total += 1
-        self._recent.append(live)
-        self._watch(live)
+        self.add_batch(int(live), 1)
 
-    def _watch(self, live: bool) -> None:
+    def add_batch(self, live: int, total: int) -> None:
+        """Outcomes known together (calls dialled in one round): their order
+        within the batch says nothing, so the jump tests see their sum."""
+        if total <= 0:
+            return
+        self._live += live
+        self._total += total
+        # Interleaved evenly, so that a batch wider than the window keeps its share.
+        for k in range(total):
+            self._recent.append((k + 1) * live // total > k * live // total)
+        self._watch(live, total - live)
+
+    def _watch(self, live: int, failed: int) -> None:
         p0 = min(max(self.mean(), 0.01), 0.95)
         up = min(p0 * self._jump, 0.99)
         down = p0 / self._jump
-        if live:
-            self._up = max(0.0, self._up + math.log(up / p0))
-            self._down = max(0.0, self._down + math.log(down / p0))
-        else:
-            self._up = max(0.0, self._up + math.log((1 - up) / (1 - p0)))
-            self._down = max(0.0, self._down + math.log((1 - down) / (1 - p0)))
+        self._up = max(
+            0.0, self._up + live * math.log(up / p0) + failed * math.log((1 - up) / (1 - p0))
+        )
+        self._down = max(
+            0.0,
+            self._down + live * math.log(down / p0) + failed * math.log((1 - down) / (1 - p0)),
+        )
         if self._up > self._alarm or self._down > self._alarm:
             # CUSUM alarms also come by chance on long shifts: restart only when
             # the recent window clearly disagrees with the long-run estimate.

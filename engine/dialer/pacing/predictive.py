@@ -96,6 +96,8 @@ class Predictive:
         outlook.add_arrivals([nu * area for area in self._areas])
         count = 0
         dialled_risk = 0.0
+        calibration = self._calibration(stats)
+        steer = 0.0
         while count < room:
             risk = outlook.risk()
             if count >= floor and risk > theta:
@@ -103,7 +105,8 @@ class Predictive:
             outlook.add_call(self._new_q)
             count += 1
             dialled_risk += risk
-            self._steer(risk, budget, stats)
+            steer += self._error(risk, budget, calibration)
+        self._steer(steer)
         self.last_risk = risk
         self.predicted_abandons += dialled_risk * p
         return count
@@ -139,11 +142,18 @@ class Predictive:
         real = stats.ledger.day_abandoned
         return (real + w * cfg.calibration_prior) / (self.predicted_abandons + w)
 
-    def _steer(self, risk: float, budget: float, stats: CampaignStats) -> None:
+    @staticmethod
+    def _error(risk: float, budget: float, calibration: float) -> float:
         # Stochastic approximation: the average risk of the calls dialled
         # (times the calibration) converges on the budget rate.
-        err = (budget - risk * self._calibration(stats)) / budget
-        self.level *= math.exp(self.config.learn_rate * max(-3.0, min(1.0, err)))
+        return max(-3.0, min(1.0, (budget - risk * calibration) / budget))
+
+    def _steer(self, error: float) -> None:
+        # One step per decision, bounded: a campaign's first round dials a
+        # call per free agent at no risk, which must not inflate the level
+        # for the minutes that follow.
+        step = self.config.learn_rate * error
+        self.level *= math.exp(max(-0.3, min(0.1, step)))
         self.level = min(20.0, max(0.5, self.level))
 
     # -- model ---------------------------------------------------------------------

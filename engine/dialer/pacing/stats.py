@@ -7,6 +7,7 @@ everything starts from `Priors` (generic figures, or the campaign's history).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -107,6 +108,13 @@ class CampaignStats:
         self._dial_at = start
         # Mean talk + wrap-up: one agent's cycle, without idle time.
         self.cycle = pr.talk_mean + pr.wrap_mean
+        # Outcomes wait here, keyed by dial instant, until every call dialled
+        # as early has surely resolved: failures (busy, invalid) resolve in
+        # seconds and live answers in ten, so counting outcomes as they come
+        # would read the answer rate far too low in a campaign's first minute
+        # (and the overdial that follows is the day's worst burst).
+        self._unsettled: list[tuple[float, bool]] = []
+        self.maturity = max(pr.answer_high, pr.failure_high)
 
     # -- records from the shell ------------------------------------------------
 
@@ -120,9 +128,26 @@ class CampaignStats:
         """Dials per second lately (exponentially weighted over about a minute)."""
         return self._dial_rate * math.exp(-max(0.0, now - self._dial_at) / _DIAL_TAU)
 
+    def _outcome(self, now: float, age: float, live: bool) -> None:
+        # The longest resolution seen bounds how long an outcome can stay unknown.
+        self.maturity = max(self.maturity, age)
+        heapq.heappush(self._unsettled, (now - age, live))
+        self.settle(now)
+
+    def settle(self, now: float) -> None:
+        """Feed the answer rate the outcomes of calls dialled long enough ago
+        that none of their contemporaries can still be in flight."""
+        pending = self._unsettled
+        cutoff = now - self.maturity
+        live = total = 0
+        while pending and pending[0][0] <= cutoff:
+            live += heapq.heappop(pending)[1]
+            total += 1
+        self.answer.add_batch(live, total)
+
     def record_live(self, now: float, age: float) -> None:
         """A call dialled `age` seconds ago reached a person."""
-        self.answer.add(True)
+        self._outcome(now, age, True)
         self.answer_time.add(age)
         self.ledger.answered(now)
         self._tick_rate(now, 1.0)
@@ -130,7 +155,7 @@ class CampaignStats:
     def record_failure(self, now: float, age: float) -> None:
         """A call dialled `age` seconds ago ended without a person (no answer,
         busy, machine, invalid number)."""
-        self.answer.add(False)
+        self._outcome(now, age, False)
         self.failure_time.add(age)
 
     def record_routed(self, now: float, answered_at: float) -> None:
@@ -165,6 +190,7 @@ class CampaignStats:
     def refresh(self, snapshot: Snapshot) -> bool:
         """Re-fit the duration curves if due; True when they changed."""
         now = snapshot.now
+        self.settle(now)
         if now < self._next_refresh:
             return False
         age = now - self.start
