@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.ari import errors as ari_errors
 from engine.ari.models import LiveRecording
+from engine.auth.scope import campaign_scope
 from engine.auth.service import Principal
 from engine.clock import Clock
 from engine.config import RecordingsConfig
@@ -193,6 +194,7 @@ class RecordingService:
     async def get(self, principal: Principal, recording_id: int) -> RowMapping:
         async with self.db.connect() as conn:
             row = await store.get_recording(conn, recording_id)
+            (await campaign_scope(conn, principal)).require(row["campaign_id"])
         scope = await self._agent_scope(principal)
         if scope is not None and row["agent_id"] != scope:
             raise Forbidden("agents may only reach recordings of their own calls")
@@ -210,7 +212,8 @@ class RecordingService:
     ) -> tuple[list[RowMapping], bool]:
         scope = await self._agent_scope(principal)
         async with self.db.connect() as conn:
-            return await store.search(conn, wanted, only_agent=scope)
+            campaigns = (await campaign_scope(conn, principal)).campaigns
+            return await store.search(conn, wanted, only_agent=scope, only_campaigns=campaigns)
 
     async def set_tags(
         self, principal: Principal, recording_id: int, tags: list[str]
@@ -276,8 +279,9 @@ class RecordingService:
     async def _may_control(
         self, principal: Principal, agent_id: int | None, campaign_id: int | None
     ) -> None:
-        """Staff on any call, an agent on its own; never in a campaign that never records."""
+        """Staff on their campaigns' calls, an agent on its own; never where nothing records."""
         async with self.db.connect() as conn:
+            (await campaign_scope(conn, principal)).require(campaign_id)
             if principal.role not in STAFF:
                 owner = await store.agent_user(conn, agent_id) if agent_id is not None else None
                 if principal.kind != "user" or owner is None or owner != principal.id:

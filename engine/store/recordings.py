@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -302,12 +302,24 @@ def _conditions(f: RecordingFilter, dialect: str) -> list[ColumnElement[bool]]:
 
 
 async def search(
-    conn: AsyncConnection, f: RecordingFilter, *, only_agent: int | None = None
+    conn: AsyncConnection,
+    f: RecordingFilter,
+    *,
+    only_agent: int | None = None,
+    only_campaigns: Collection[int] | None = None,
 ) -> tuple[list[RowMapping], bool]:
-    """Newest first; the rows and whether more follow. `only_agent` scopes to one agent."""
+    """Newest first; the rows and whether more follow.
+
+    `only_agent` scopes to one agent's calls; `only_campaigns` to those
+    campaigns' calls and calls of no campaign.
+    """
     query = _listing().where(*_conditions(f, conn.dialect.name))
     if only_agent is not None:
         query = query.where(calls.c.agent_id == only_agent)
+    if only_campaigns is not None:
+        query = query.where(
+            or_(calls.c.campaign_id.in_(sorted(only_campaigns)), calls.c.campaign_id.is_(None))
+        )
     query = query.order_by(recordings.c.id.desc()).limit(f.limit + 1).offset(f.offset)
     rows = list((await conn.execute(query)).mappings())
     return rows[: f.limit], len(rows) > f.limit

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.store import calls as call_store
+from engine.store import recordings as recording_store
 from engine.store.db import create_engine
 from tests.e2e.support import Stack, engine_with_sim
 from tests.helpers import add_user, bearer, error_of, login, user_token
@@ -63,13 +64,22 @@ async def _calls(
                 ("call-south", campaigns[1]["id"], agents[1]["id"]),
                 ("call-none", None, None),
             ):
-                await call_store.create_call(
+                call_id = await call_store.create_call(
                     conn,
                     uuid=uuid,
                     campaign_id=campaign,
                     agent_id=agent,
                     direction="manual",
                     number="+12025550100",
+                    created_at=datetime.now(UTC),
+                )
+                await recording_store.insert_recording(
+                    conn,
+                    call_id=call_id,
+                    path=f"20261206/{uuid}.mp3",
+                    fmt="mp3",
+                    duration=1.0,
+                    size=1,
                     created_at=datetime.now(UTC),
                 )
     finally:
@@ -106,6 +116,12 @@ async def test_assigned_supervisor_sees_and_acts_within_their_campaigns(db_url: 
         assert {c["call_id"] for c in calls["items"]} == {"call-north", "call-none"}
         assert (await get("/v1/calls/call-south", 403))["id"] == "forbidden"
         assert (await get("/v1/calls/call-north"))["call_id"] == "call-north"
+
+        recordings = await get("/v1/recordings")
+        assert {r["call_id"] for r in recordings["items"]} == {"call-north", "call-none"}
+        south_recording = await stack.api("GET", "/v1/recordings")
+        south_id = next(r["id"] for r in south_recording["items"] if r["call_id"] == "call-south")
+        assert (await get(f"/v1/recordings/{south_id}", 403))["id"] == "forbidden"
 
         pause = await client.post(f"/v1/campaigns/{south['id']}/pause", headers=sue)
         assert pause.status == 403

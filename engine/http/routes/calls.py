@@ -9,6 +9,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from engine.auth.scope import campaign_scope
 from engine.auth.service import Principal
 from engine.dialer.leads.phones import InvalidNumber, PhoneNormalizer
 from engine.dialplan.manual import ManualRequest
@@ -16,7 +17,6 @@ from engine.errors import Forbidden, NotFound, ValidationFailed
 from engine.http.api import STAFF, Api
 from engine.http.keys import CONFIG, DB
 from engine.http.routes.live import runtime_of
-from engine.http.scope import campaign_scope
 from engine.store import agents as agent_store
 from engine.store import calls as call_store
 from engine.store import campaigns as campaign_store

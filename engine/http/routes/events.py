@@ -14,13 +14,13 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
+from engine.auth.scope import campaign_scope
 from engine.auth.service import Principal
 from engine.errors import Forbidden
 from engine.events import EngineEvent, Subscriber
 from engine.http.api import Api
 from engine.http.keys import DB
 from engine.http.routes.live import PEOPLE, runtime_of
-from engine.http.scope import campaign_scope
 from engine.store import agents as agent_store
 
 HEARTBEAT_SECONDS = 30.0
