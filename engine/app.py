@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import secrets
 import signal
@@ -99,6 +100,10 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
     app[DESK] = PreviewDesk()
     app[HEALTH_SOURCES]["ari"] = runtime
     await runtime.start()
+    # What start-up built (modules, schemas, compiled queries, the object graph) lives
+    # as long as the process: frozen, a full collection no longer walks it. Unfrozen,
+    # one takes ~100 ms with the event loop held, in the middle of routing calls.
+    gc.freeze()
     try:
         yield
     finally:

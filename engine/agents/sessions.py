@@ -57,9 +57,10 @@ class AgentSessions:
         self._clock = clock
         self._bus = bus
         self._sessions: dict[int, AgentSession] = {}
-        # The available agents, kept as states change: routing an answered call
-        # must not walk every logged-in agent (500 calls x 500 agents at peak).
-        self._idle: dict[int, AgentSession] = {}
+        # The available agents as routing candidates, built when an agent becomes
+        # idle: routing an answered call must not walk every logged-in agent, nor
+        # rebuild a candidate per agent per call (500 calls x 500 agents at peak).
+        self._idle: dict[int, Candidate] = {}
         # Told when an agent becomes available (the router hands it a waiting caller).
         self.on_available: list[Callable[[AgentSession], None]] = []
 
@@ -81,10 +82,7 @@ class AgentSessions:
         return [s for s in self._sessions.values() if campaign_id in s.campaigns]
 
     def available_candidates(self) -> list[Candidate]:
-        return [
-            Candidate(s.agent_id, s.state.since.timestamp(), s.campaigns, s.skills)
-            for s in self._idle.values()
-        ]
+        return list(self._idle.values())
 
     # --- transitions ---------------------------------------------------------------
 
@@ -93,7 +91,9 @@ class AgentSessions:
         session.state = sm.transition(session.state, event, utc_datetime(self._clock.now()))
         after = session.state.status
         if after is sm.AgentStatus.IDLE and self._sessions.get(session.agent_id) is session:
-            self._idle[session.agent_id] = session
+            self._idle[session.agent_id] = Candidate(
+                session.agent_id, session.state.since.timestamp(), session.campaigns, session.skills
+            )
         else:
             self._idle.pop(session.agent_id, None)
         self._bus.publish(

@@ -63,6 +63,8 @@ _AGENT_STATES = {
 }
 # At most this many calls are claimed and originated per round of the loop.
 MAX_LINES_PER_ROUND = 20
+# Bridged calls' records are written in batches gathered over this long.
+BRIDGED_WRITE_SECONDS = 0.2
 # How often waiting entries that can never be dialled again are closed.
 SWEEP_SECONDS = 60.0
 # The dialplan context that runs AMD() and returns to the application (asterisk-conf/).
@@ -140,6 +142,9 @@ class CampaignRunner:
         self._wrap_started: dict[int, float] = {}
         self._contacts: dict[str, dict[str, Any]] = {}  # call id -> contact, while up
         self._background: set[asyncio.Task[None]] = set()
+        # Calls bridged whose record is not written yet; one writer at a time.
+        self._bridged: list[dict[str, Any]] = []
+        self._writing_bridged = False
         deps.sessions.on_available.append(self._agent_available)
 
     @property
@@ -242,7 +247,10 @@ class CampaignRunner:
             # the routing of answered calls. The rest is claimed in the next round.
             lines = MAX_LINES_PER_ROUND
             self._wake.set()
+        # Routing answered calls goes first; claims and originates wait their turn.
+        await self._deps.calls.routing_settled()
         for plan in await self._claim(lines, now):
+            await self._deps.calls.routing_settled()
             self.counters.dialled += 1
             self.stats.record_dial(self._deps.clock.now())
             call = await self._deps.calls.dial(plan, self)
@@ -253,7 +261,7 @@ class CampaignRunner:
         when = utc_datetime(now)
         async with self._deps.db.begin() as conn:
             taken = await self.select_and_claim(conn, lines, when, self._deps.app_node)
-            return [await self.open_call(conn, claim, when) for claim in taken]
+            return await self.open_calls(conn, taken, when)
 
     async def select_and_claim(
         self,
@@ -282,24 +290,40 @@ class CampaignRunner:
 
     async def open_call(self, conn: AsyncConnection, claim: Claim, when: datetime) -> CallPlan:
         """The call record, written before the originate (crash recovery needs it)."""
-        plan = self._plan(claim.entry_id, claim.position, claim.number)
-        contact = await spool_store.contact_of_entry(conn, claim.entry_id)
-        # Kept for the screen-pop, so that routing the answered call reads nothing.
-        self._contacts[plan.call_id] = dict(contact) if contact else {}
-        await call_store.create_call(
-            conn,
-            uuid=plan.call_id,
-            campaign_id=self.id,
-            contact_id=contact["id"] if contact else None,
-            spool_entry_id=claim.entry_id,
-            direction="outbound",
-            number=claim.number,
-            channel_id=plan.channel_id,
-            source=self.campaign.caller_id,
-            created_at=when,
-        )
-        await spool_store.set_state(conn, claim.entry_id, SpoolState.DIALLING, when)
-        return plan
+        return (await self.open_calls(conn, [claim], when))[0]
+
+    async def open_calls(
+        self, conn: AsyncConnection, claims: list[Claim], when: datetime
+    ) -> list[CallPlan]:
+        """The call records of a round, written before its originates (crash recovery
+        needs them): one statement per step for the round, not one per call, as the
+        claims of a burst share the event loop with the routing of answered calls."""
+        if not claims:
+            return []
+        contacts = await spool_store.contacts_of_entries(conn, [c.entry_id for c in claims])
+        plans, records = [], []
+        for claim in claims:
+            plan = self._plan(claim.entry_id, claim.position, claim.number)
+            contact = contacts.get(claim.entry_id)
+            # Kept for the screen-pop, so that routing the answered call reads nothing.
+            self._contacts[plan.call_id] = contact or {}
+            records.append(
+                {
+                    "uuid": plan.call_id,
+                    "campaign_id": self.id,
+                    "contact_id": contact["id"] if contact else None,
+                    "spool_entry_id": claim.entry_id,
+                    "direction": "outbound",
+                    "number": claim.number,
+                    "channel_id": plan.channel_id,
+                    "source": self.campaign.caller_id,
+                    "created_at": when,
+                }
+            )
+            plans.append(plan)
+        await call_store.create_calls(conn, records)
+        await spool_store.set_states(conn, [c.entry_id for c in claims], SpoolState.DIALLING, when)
+        return plans
 
     def _plan(self, entry_id: int, position: int, number: str) -> CallPlan:
         c = self.campaign
@@ -347,14 +371,17 @@ class CampaignRunner:
         self.counters.hold_seconds += hold
         self.counters.within_service_level += hold <= SERVICE_LEVEL_SECONDS
         self.stats.record_routed(now, call.answered_at)
-        self._spawn(
-            self._record(
-                call.plan.call_id,
-                answered_at=utc_datetime(call.answered_at),
-                bridged_at=utc_datetime(now),
-                agent_id=call.agent.agent_id,
-            )
+        self._bridged.append(
+            {
+                "uuid": call.plan.call_id,
+                "answered_at": utc_datetime(call.answered_at),
+                "bridged_at": utc_datetime(now),
+                "agent_id": call.agent.agent_id,
+            }
         )
+        if not self._writing_bridged:
+            self._writing_bridged = True
+            self._spawn(self._write_bridged())
         self._screen_pop(call, call.agent.agent_id, now)
 
     def _screen_pop(self, call: LiveCall, agent_id: int, now: float) -> None:
@@ -456,9 +483,33 @@ class CampaignRunner:
             )
             await spool_store.apply_action(conn, action, when)
 
-    async def _record(self, call_id: str, **values: object) -> None:
-        async with self._deps.db.begin() as conn:
-            await call_store.update_call(conn, call_id, **values)
+    async def _write_bridged(self) -> None:
+        """The bridging facts of the calls routed meanwhile, one transaction per batch.
+
+        When a burst of calls is answered, a transaction per call would compete with
+        the routing of the next ones for the event loop and the database. Nobody
+        waits for these rows (routing, screen-pops and live figures come from
+        memory), and recovery at start does not need them: a call that was up when
+        the engine died is closed whatever its record says. Stopping drains the
+        last batch.
+        """
+        try:
+            while self._bridged:
+                # A batch gathers for a moment, then waits for routing to settle.
+                await self._deps.clock.sleep(BRIDGED_WRITE_SECONDS)
+                await self._deps.calls.routing_settled()
+                batch, self._bridged = self._bridged, []
+                try:
+                    async with self._deps.db.begin() as conn:
+                        await call_store.record_bridged(conn, batch)
+                except Exception:
+                    log.exception(
+                        "campaign %s: recording %d bridged calls failed",
+                        self.campaign.name,
+                        len(batch),
+                    )
+        finally:
+            self._writing_bridged = False
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 CUSTOMER_CHANNEL_PREFIX = "dsc-"
 SAFE_HARBOUR_MAX_SECONDS = 15.0
+# The longest the dialler waits, before a claim or an originate, for answered calls
+# to reach their agents: it yields to routing, it is never stopped by it.
+ROUTING_PRIORITY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,28 @@ class OutboundCalls:
         # Answered-call flows: they await REST calls and the drop time, so they run
         # beside the ARI reader rather than in it (which would hold every other event).
         self._flows: set[asyncio.Task[None]] = set()
+        # Answered calls from their StasisStart to the answer to their first bridge
+        # request (not while they wait in line): routing them has a deadline (the
+        # drop time, and a person saying hello), dialling more has none.
+        self._routing: set[str] = set()
+        self._routing_idle = asyncio.Event()
+        self._routing_idle.set()
+
+    async def routing_settled(self) -> None:
+        """Until no answered call is on its way to an agent, for at most
+        ROUTING_PRIORITY_SECONDS: the dialler's claims and originates (and its
+        bookkeeping writes) would otherwise hold the event loop and the PBX up."""
+        if self._routing:
+            await first_of(self._routing_idle.wait(), self._clock.sleep(ROUTING_PRIORITY_SECONDS))
+
+    def _routing_begin(self, call: LiveCall) -> None:
+        self._routing.add(call.plan.call_id)
+        self._routing_idle.clear()
+
+    def _routing_end(self, call: LiveCall) -> None:
+        self._routing.discard(call.plan.call_id)
+        if not self._routing:
+            self._routing_idle.set()
 
     async def dial(
         self, plan: CallPlan, observer: CallObserver, *, for_agent: AgentSession | None = None
@@ -166,10 +191,12 @@ class OutboundCalls:
             self._advance(call, cm.DialStatus(event.dialstatus))
         elif isinstance(event, StasisStart) and event.channel.id == call.plan.channel_id:
             if call.amd_running:
+                self._routing_begin(call)
                 self._spawn(call, self._amd_result(call, observer))
             elif call.plan.amd_context is not None and call.reserved is None:
                 self._spawn(call, self._start_amd(call))
             else:
+                self._routing_begin(call)
                 self._spawn(call, self._answered(call, observer))
         elif isinstance(event, ChannelDestroyed) and event.channel.id == call.plan.channel_id:
             await self._end(call, observer, cause=event.cause)
@@ -179,13 +206,15 @@ class OutboundCalls:
         self._flows.add(task)
         task.add_done_callback(self._flow_done)
 
-    @staticmethod
-    async def _unless_ended(call: LiveCall, flow: Coroutine[Any, Any, None]) -> None:
-        # The ChannelDestroyed may have been handled before the flow got to run.
-        if call.ended.is_set():
-            flow.close()
-            return
-        await flow
+    async def _unless_ended(self, call: LiveCall, flow: Coroutine[Any, Any, None]) -> None:
+        try:
+            # The ChannelDestroyed may have been handled before the flow got to run.
+            if call.ended.is_set():
+                flow.close()
+                return
+            await flow
+        finally:
+            self._routing_end(call)
 
     def _flow_done(self, task: asyncio.Task[None]) -> None:
         self._flows.discard(task)
@@ -227,13 +256,15 @@ class OutboundCalls:
         observer.call_live(call)
         plan = call.plan
         if call.reserved is not None:
-            if not await self._bridge(call, call.reserved, observer):
+            bridged = await self._bridge(call, call.reserved, observer)
+            self._routing_end(call)
+            if not bridged:
                 await self.hangup(plan.call_id)
             return
         agent = self._router.take(plan.call_id, plan.campaign_id, plan.skill_id)
-        if agent is not None and await self._bridge(call, agent, observer):
-            return
-        if call.ended.is_set():
+        bridged = agent is not None and await self._bridge(call, agent, observer)
+        self._routing_end(call)
+        if bridged or call.ended.is_set():
             return
         self._advance(call, cm.Queued())
         future = self._router.wait(plan.call_id, plan.campaign_id, plan.skill_id)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,37 @@ async def create_call(conn: AsyncConnection, **values: Any) -> int:
     crash in between leaves a record that start-up recovery can match against ARI."""
     result = await conn.execute(insert(calls).values(**values).returning(calls.c.id))
     return int(result.scalar_one())
+
+
+async def create_calls(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Several call records (the same columns in each) in one statement; see `create_call`."""
+    if rows:
+        await conn.execute(insert(calls), [dict(row) for row in rows])
+
+
+async def record_bridged(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The answer and bridging facts of several calls in one statement: each row has
+    `uuid`, `answered_at`, `bridged_at` and `agent_id`."""
+    if not rows:
+        return
+    await conn.execute(
+        update(calls)
+        .where(calls.c.uuid == bindparam("b_uuid"))
+        .values(
+            answered_at=bindparam("b_answered_at"),
+            bridged_at=bindparam("b_bridged_at"),
+            agent_id=bindparam("b_agent_id"),
+        ),
+        [
+            {
+                "b_uuid": row["uuid"],
+                "b_answered_at": row["answered_at"],
+                "b_bridged_at": row["bridged_at"],
+                "b_agent_id": row["agent_id"],
+            }
+            for row in rows
+        ],
+    )
 
 
 async def update_call(conn: AsyncConnection, uuid: str, **values: Any) -> None:

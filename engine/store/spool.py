@@ -235,17 +235,27 @@ async def compliance_context(
 async def claim(
     conn: AsyncConnection, claims: Sequence[Claim], node: str, now: datetime
 ) -> list[Claim]:
-    """Mark entries claimed (compare-and-set on the state); the claims that took."""
-    taken = []
+    """Mark entries claimed (compare-and-set on the state); the claims that took.
+
+    One statement for the whole round: the entries still waiting are claimed,
+    the others (taken meanwhile by another node) are left out of the answer.
+    """
+    unique: dict[int, Claim] = {}
     for chosen in claims:
-        result = await conn.execute(
-            update(spool_entries)
-            .where(spool_entries.c.id == chosen.entry_id, spool_entries.c.state.in_(_WAITING))
-            .values(state=SpoolState.CLAIMED.value, claimed_by=node, claimed_at=now, updated_at=now)
+        unique.setdefault(chosen.entry_id, chosen)
+    if not unique:
+        return []
+    result = await conn.execute(
+        update(spool_entries)
+        .where(
+            spool_entries.c.id.in_(list(unique)),
+            spool_entries.c.state.in_(_WAITING),
         )
-        if result.rowcount:
-            taken.append(chosen)
-    return taken
+        .values(state=SpoolState.CLAIMED.value, claimed_by=node, claimed_at=now, updated_at=now)
+        .returning(spool_entries.c.id)
+    )
+    took = set(result.scalars())
+    return [chosen for entry_id, chosen in unique.items() if entry_id in took]
 
 
 async def set_state(conn: AsyncConnection, entry_id: int, state: SpoolState, now: datetime) -> None:
@@ -254,6 +264,17 @@ async def set_state(conn: AsyncConnection, entry_id: int, state: SpoolState, now
         .where(spool_entries.c.id == entry_id)
         .values(state=state.value, updated_at=now)
     )
+
+
+async def set_states(
+    conn: AsyncConnection, entry_ids: Sequence[int], state: SpoolState, now: datetime
+) -> None:
+    if entry_ids:
+        await conn.execute(
+            update(spool_entries)
+            .where(spool_entries.c.id.in_(entry_ids))
+            .values(state=state.value, updated_at=now)
+        )
 
 
 async def apply_action(conn: AsyncConnection, action: SpoolAction, now: datetime) -> None:
@@ -446,6 +467,30 @@ async def dnc_hits(
         )
     )
     return list(result.mappings())
+
+
+async def contacts_of_entries(
+    conn: AsyncConnection, entry_ids: Sequence[int]
+) -> dict[int, dict[str, Any]]:
+    """Entry id -> its contact (id, external_id, data, phone), in one query."""
+    if not entry_ids:
+        return {}
+    result = await conn.execute(
+        select(
+            spool_entries.c.id.label("entry_id"),
+            contacts.c.id,
+            contacts.c.external_id,
+            contacts.c.data,
+            contacts.c.phone,
+        )
+        .join(spool_entries, spool_entries.c.contact_id == contacts.c.id)
+        .where(spool_entries.c.id.in_(entry_ids))
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for row in result.mappings():
+        contact = dict(row)
+        found[contact.pop("entry_id")] = contact
+    return found
 
 
 async def contact_of_entry(conn: AsyncConnection, entry_id: int) -> RowMapping | None:
