@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,15 @@ class Candidate:
 def choose_agent(
     candidates: Iterable[Candidate], campaign_id: int, skill_id: int | None, now: float
 ) -> int | None:
+    if skill_id is None:
+        # Unweighted, the longest idle is the one idle since the earliest time (then
+        # the lower id): the same order as below, without the arithmetic per agent.
+        first = min(
+            (c for c in candidates if campaign_id in c.campaigns),
+            key=_idle_order,
+            default=None,
+        )
+        return None if first is None else first.agent_id
     best: tuple[float, float, int] | None = None
     for candidate in candidates:
         if campaign_id not in candidate.campaigns:
@@ -40,6 +50,9 @@ def choose_agent(
         if best is None or key < best:
             best = key
     return None if best is None else best[2]
+
+
+_idle_order = attrgetter("idle_since", "agent_id")
 
 
 @dataclass(frozen=True)
