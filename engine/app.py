@@ -108,6 +108,8 @@ async def _telephony(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await runtime.stop(config.http.shutdown_grace_seconds)
+        # Collectable again once stopped (an embedding process or a test goes on).
+        gc.unfreeze()
 
 
 def create_app(config: Config, clock: Clock | None = None) -> web.Application:
