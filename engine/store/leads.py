@@ -1,9 +1,12 @@
 """Queries for lead loads: contacts, spool entries and destinations in bulk.
 
-Bulk inserts go to the driver as one executemany of plain tuples
-(`exec_driver_sql`): SQLAlchemy's per-row parameter processing would cost
-more than the database does. Values are converted once with the columns' own
-bind processors, so rows read back exactly as if Core had written them.
+A batch's new rows reach the database as one JSON array per table, which
+SQLite's `json_each` (PostgreSQL's `json_array_elements`) unpacks in a
+single INSERT ... SELECT. executemany would bind every value of every row in
+Python, taking the GIL back between rows: the event loop parsing the next
+batch and aiosqlite's thread writing this one would then run by turns, not
+side by side. Duplicate lookups likewise bind their keys as one JSON array,
+however many there are (no limit on bound parameters to stay under).
 
 The ids of new rows are allocated before the insert and written explicitly,
 so nothing is read back: on SQLite the batch holds the write lock
@@ -13,8 +16,7 @@ SQLite would have given; PostgreSQL draws them from the table's sequence.
 Duplicate lookups go by the contact (`ix_contacts_phone`, the external id's
 unique index, `ix_spool_entries_contact_id`); the campaign is a filter only
 (`campaign_id + 0`), or SQLite would walk every entry of the campaign
-through `ix_spool_due` on each batch. Long key lists are cut into several
-queries to stay under the drivers' limits on bound parameters.
+through `ix_spool_due` on each batch.
 """
 
 from __future__ import annotations
@@ -23,19 +25,27 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from sqlalchemy import (
+    JSON,
     Column,
+    Integer,
+    Select,
     Table,
+    TextClause,
     and_,
     bindparam,
+    cast,
     delete,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Dialect, RowMapping
@@ -55,17 +65,16 @@ from engine.store.tables import (
 )
 
 BULK_CACHE_KIB = 64 * 1024
-# Keys per lookup query: SQLite and asyncpg both refuse more than 32,766 parameters.
-LOOKUP_CHUNK = 5000
 # Entries a load may still change or take back: nobody is dialling them.
 EDITABLE_STATES = ("pending", "waiting_retry")
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _QUOTE = json.encoder.encode_basestring
 
 
 def encode_json(value: Any) -> str:
-    """`_JSON.encode`, about twice as fast for the usual flat mapping of text to text.
+    """The text of a JSON column: `_JSON.encode`, about twice as fast for the usual
+    flat mapping of text to text.
 
     The json module's own string quoting builds the same text; any other
     shape (numbers, nesting, keys that are not text) goes to the encoder.
@@ -78,23 +87,6 @@ def encode_json(value: Any) -> str:
     return _JSON.encode(value)
 
 
-_CONTACT_COLUMNS = ("id", "database_id", "external_id", "phone", "data", "timezone", "load_id")
-_ENTRY_COLUMNS = (
-    "id",
-    "campaign_id",
-    "contact_id",
-    "priority",
-    "state",
-    "due_at",
-    "expires_at",
-    "variables",
-    "bound_agent_id",
-    "timezone",
-    "load_id",
-)
-_DESTINATION_COLUMNS = ("entry_id", "position", "number", "priority")
-
-
 @dataclass(frozen=True, slots=True)
 class Existing:
     """A contact already known, and its spool entry in the campaign if it has one."""
@@ -105,26 +97,20 @@ class Existing:
 
 
 class Converters:
-    """Python values to what the driver takes for one backend's column types."""
+    """Python values to what a JSON row of `insert_*` carries on one backend."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self.when: Callable[[datetime | None], Any] = _processor(spool_entries.c.due_at, dialect)
-        # Both backends take JSON as text here (the asyncpg dialect encodes jsonb from str).
-        self.json: Callable[[Any], str] = encode_json
-        self.is_sqlite = dialect.name == "sqlite"
-
-    def placeholders(self, count: int) -> str:
-        if self.dialect.paramstyle == "qmark":
-            return ", ".join("?" * count)
-        if self.dialect.paramstyle == "numeric_dollar":
-            return ", ".join(f"${i}" for i in range(1, count + 1))
-        return ", ".join(["%s"] * count)
+        if dialect.name == "sqlite":
+            # The text SQLAlchemy itself stores, so rows read back as if Core had written them.
+            self.time: Callable[[datetime], str] = _processor(spool_entries.c.due_at, dialect)
+        else:
+            self.time = datetime.isoformat
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
+    assert process is not None
+    return process
 
 
 async def begin_batch(conn: AsyncConnection) -> None:
@@ -135,7 +121,7 @@ async def begin_batch(conn: AsyncConnection) -> None:
     if conn.dialect.name == "sqlite":
         # The default 2 MB page cache thrashes on the spool's indexes during a
         # bulk insert; this connection keeps the larger cache for its lifetime.
-        # Temporary B-trees (the lookups' ORDER BY) stay in memory.
+        # Temporary B-trees (the lookups' IN lists) stay in memory.
         await conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         await conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
@@ -236,27 +222,33 @@ async def list_loads(conn: AsyncConnection, campaign_id: int) -> list[RowMapping
 # --- duplicates ---------------------------------------------------------------------------
 
 
-def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(keys), LOOKUP_CHUNK):
-        yield keys[start : start + LOOKUP_CHUNK]
+def _key_set(dialect: Dialect, *, integers: bool = False) -> Select[Any]:
+    """The keys bound as one JSON array, `:keys`, as a subquery for IN."""
+    keys = bindparam("keys", type_=JSON)
+    if dialect.name == "sqlite":
+        return select(literal_column("value")).select_from(func.json_each(keys))
+    values = func.json_array_elements_text(cast(keys, JSON))
+    return select(cast(values, Integer) if integers else values)
 
 
 async def existing_by_phone(
     conn: AsyncConnection, campaign_id: int, phones: Sequence[str]
 ) -> dict[str, Existing]:
     """The campaign's entries whose contact has one of these main numbers (newest wins)."""
-    found: dict[str, tuple[int, int, str]] = {}
-    for part in _chunks(phones):
-        query = (
-            select(contacts.c.phone, contacts.c.id, spool_entries.c.id, spool_entries.c.state)
-            .select_from(spool_entries.join(contacts, spool_entries.c.contact_id == contacts.c.id))
-            .where(spool_entries.c.campaign_id + 0 == campaign_id, contacts.c.phone.in_(part))
-            .with_for_update(of=spool_entries)
+    query = (
+        select(contacts.c.phone, contacts.c.id, spool_entries.c.id, spool_entries.c.state)
+        .select_from(spool_entries.join(contacts, spool_entries.c.contact_id == contacts.c.id))
+        .where(
+            spool_entries.c.campaign_id + 0 == campaign_id,
+            contacts.c.phone.in_(_key_set(conn.dialect)),
         )
-        for phone, contact_id, entry_id, state in await conn.execute(query):
-            known = found.get(phone)
-            if known is None or entry_id > known[1]:
-                found[phone] = (contact_id, entry_id, state)
+        .with_for_update(of=spool_entries)
+    )
+    found: dict[str, tuple[int, int, str]] = {}
+    for phone, contact_id, entry_id, state in await conn.execute(query, {"keys": list(phones)}):
+        known = found.get(phone)
+        if known is None or entry_id > known[1]:
+            found[phone] = (contact_id, entry_id, state)
     return {phone: Existing(*row) for phone, row in found.items()}
 
 
@@ -272,34 +264,32 @@ async def existing_by_external_id(
 
     Without `with_entries` the entries are not looked up (every `entry_id` is None).
     """
-    known: dict[str, int] = {}
-    for part in _chunks(external_ids):
-        result = await conn.execute(
-            select(contacts.c.external_id, contacts.c.id).where(
-                contacts.c.database_id == database_id,
-                contacts.c.external_id.in_(part),
-            )
-        )
-        known.update((str(ext), int(cid)) for ext, cid in result)
+    result = await conn.execute(
+        select(contacts.c.external_id, contacts.c.id).where(
+            contacts.c.database_id == database_id,
+            contacts.c.external_id.in_(_key_set(conn.dialect)),
+        ),
+        {"keys": list(external_ids)},
+    )
+    known = {str(ext): int(cid) for ext, cid in result}
     found = {ext: Existing(cid, None, None) for ext, cid in known.items()}
     if not known or not with_entries:
         return found
     by_contact = {cid: ext for ext, cid in known.items()}
-    newest: dict[int, tuple[int, str]] = {}
-    ids = list(by_contact)
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        entries = await conn.execute(
-            select(spool_entries.c.contact_id, spool_entries.c.id, spool_entries.c.state)
-            .where(
-                spool_entries.c.campaign_id + 0 == campaign_id,
-                spool_entries.c.contact_id.in_(ids[start : start + LOOKUP_CHUNK]),
-            )
-            .with_for_update()
+    entries = await conn.execute(
+        select(spool_entries.c.contact_id, spool_entries.c.id, spool_entries.c.state)
+        .where(
+            spool_entries.c.campaign_id + 0 == campaign_id,
+            spool_entries.c.contact_id.in_(_key_set(conn.dialect, integers=True)),
         )
-        for contact_id, entry_id, state in entries:
-            seen = newest.get(contact_id)
-            if seen is None or entry_id > seen[0]:
-                newest[contact_id] = (entry_id, state)
+        .with_for_update(),
+        {"keys": list(by_contact)},
+    )
+    newest: dict[int, tuple[int, str]] = {}
+    for contact_id, entry_id, state in entries:
+        seen = newest.get(contact_id)
+        if seen is None or entry_id > seen[0]:
+            newest[contact_id] = (entry_id, state)
     for contact_id, (entry_id, state) in newest.items():
         found[by_contact[contact_id]] = Existing(int(contact_id), int(entry_id), state)
     return found
@@ -307,19 +297,93 @@ async def existing_by_external_id(
 
 # --- bulk writes --------------------------------------------------------------------------
 
+# How a JSON row's value at index {i} becomes a column value, per backend.
+# A JSON column's value comes as its text (`encode_json`), stored as it is on SQLite.
+Kind = Literal["int", "text", "time", "json"]
+_VALUE_SQL: dict[str, dict[Kind, str]] = {
+    "sqlite": {
+        "int": "value->>{i}",
+        "text": "value->>{i}",
+        "time": "value->>{i}",
+        "json": "value->>{i}",
+    },
+    "postgresql": {
+        "int": "CAST(value->>{i} AS INTEGER)",
+        "text": "value->>{i}",
+        "time": "CAST(value->>{i} AS TIMESTAMPTZ)",
+        "json": "CAST(value->>{i} AS JSONB)",
+    },
+}
+_ROWS_SQL = {
+    "sqlite": "json_each(:rows)",
+    "postgresql": "json_array_elements(CAST(:rows AS JSON)) AS value",
+}
 
-async def _insert_many(
-    conn: AsyncConnection,
-    table: Table,
-    columns: Sequence[str],
-    rows: list[tuple[Any, ...]],
-    convert: Converters,
-) -> None:
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({convert.placeholders(len(columns))})"
+
+@dataclass(frozen=True, slots=True)
+class _BulkInsert:
+    table: Table
+    # What each JSON row holds, in order.
+    row: tuple[tuple[str, Kind], ...]
+    # Columns with one value for the whole batch: SQL over named parameters.
+    fixed: tuple[tuple[str, str], ...] = ()
+
+
+@cache
+def _insert_sql(bulk: _BulkInsert, dialect_name: str) -> TextClause:
+    values = _VALUE_SQL[dialect_name]
+    columns = [name for name, _ in bulk.row] + [name for name, _ in bulk.fixed]
+    selected = [values[kind].format(i=i) for i, (_, kind) in enumerate(bulk.row)]
+    selected += [sql for _, sql in bulk.fixed]
+    return text(
+        f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selected)} FROM {_ROWS_SQL[dialect_name]}"
     )
-    await conn.exec_driver_sql(sql, rows)
+
+
+async def _insert(
+    conn: AsyncConnection, bulk: _BulkInsert, rows: Sequence[tuple[Any, ...]], **fixed: Any
+) -> None:
+    if rows:
+        params = {"rows": _JSON.encode(rows), **fixed}
+        await conn.execute(_insert_sql(bulk, conn.dialect.name), params)
+
+
+_CONTACTS = _BulkInsert(
+    contacts,
+    row=(
+        ("id", "int"),
+        ("external_id", "text"),
+        ("phone", "text"),
+        ("data", "json"),
+        ("timezone", "text"),
+    ),
+    fixed=(
+        ("database_id", "CAST(:database_id AS INTEGER)"),
+        ("load_id", "CAST(:load_id AS INTEGER)"),
+    ),
+)
+_ENTRIES = _BulkInsert(
+    spool_entries,
+    row=(
+        ("id", "int"),
+        ("contact_id", "int"),
+        ("priority", "int"),
+        ("due_at", "time"),
+        ("expires_at", "time"),
+        ("variables", "json"),
+        ("bound_agent_id", "int"),
+        ("timezone", "text"),
+    ),
+    fixed=(
+        ("campaign_id", "CAST(:campaign_id AS INTEGER)"),
+        ("load_id", "CAST(:load_id AS INTEGER)"),
+        ("state", "'pending'"),
+    ),
+)
+_DESTINATIONS = _BulkInsert(
+    spool_destinations, row=(("entry_id", "int"), ("position", "int"), ("number", "text"))
+)
 
 
 async def allocate_ids(conn: AsyncConnection, table: Table, count: int) -> Sequence[int]:
@@ -352,26 +416,25 @@ async def new_entry_ids(conn: AsyncConnection, count: int) -> Sequence[int]:
 
 
 async def insert_contacts(
-    conn: AsyncConnection, rows: list[tuple[Any, ...]], convert: Converters
+    conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, database_id: int, load_id: int
 ) -> None:
-    """Rows as `_CONTACT_COLUMNS` tuples (ids from `allocate_ids`), already converted."""
-    if rows:
-        await _insert_many(conn, contacts, _CONTACT_COLUMNS, rows, convert)
+    """Rows of (id from `allocate_ids`, external_id, phone, data (`encode_json`), timezone)."""
+    await _insert(conn, _CONTACTS, rows, database_id=database_id, load_id=load_id)
 
 
 async def insert_entries(
-    conn: AsyncConnection, rows: list[tuple[Any, ...]], convert: Converters
+    conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, campaign_id: int, load_id: int
 ) -> None:
-    """Rows as `_ENTRY_COLUMNS` tuples (ids from `allocate_ids`), already converted."""
-    if rows:
-        await _insert_many(conn, spool_entries, _ENTRY_COLUMNS, rows, convert)
+    """Pending entries, rows of (id from `allocate_ids`, contact_id, priority, due_at,
+    expires_at (times from `Converters.time`), variables (`encode_json`),
+    bound_agent_id, timezone).
+    """
+    await _insert(conn, _ENTRIES, rows, campaign_id=campaign_id, load_id=load_id)
 
 
-async def insert_destinations(
-    conn: AsyncConnection, rows: list[tuple[int, int, str, int]], convert: Converters
-) -> None:
-    if rows:
-        await _insert_many(conn, spool_destinations, _DESTINATION_COLUMNS, rows, convert)
+async def insert_destinations(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Rows of (entry_id, position, number)."""
+    await _insert(conn, _DESTINATIONS, rows)
 
 
 async def update_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -405,11 +468,12 @@ async def update_entries(conn: AsyncConnection, rows: list[dict[str, Any]], now:
         ),
         rows,
     )
-    ids = [row["b_id"] for row in rows]
     await conn.execute(
         delete(spool_destinations).where(
-            spool_destinations.c.entry_id.in_(ids), spool_destinations.c.position > 0
-        )
+            spool_destinations.c.entry_id.in_(_key_set(conn.dialect, integers=True)),
+            spool_destinations.c.position > 0,
+        ),
+        {"keys": [row["b_id"] for row in rows]},
     )
 
 

@@ -1,18 +1,13 @@
 """The I/O shell around the parsers: leads into contacts, spool entries and destinations.
 
 A load is a `lead_loads` row. Parsed rows are written in batches, each its own
-transaction tagged with the load id, so a crash loses at most the batch being
-written and whatever was committed can be listed and taken back.
+transaction tagged with the load id (writer.py, which also holds the rules
+for duplicates), so a crash loses at most the batch being written and
+whatever was committed can be listed and taken back.
 
-Duplicates: a row whose external id is given is the contact with that
-external id in the campaign's contact database; a row without one is a
-duplicate of the campaign's entry whose contact has the same main number.
-Per policy a duplicate is skipped, updates the existing entry (contact data,
-priority, variables, zone, bound agent, alternates; only while it is pending
-or waiting for a retry, otherwise it is skipped), or is loaded again. A
-contact found by external id that has no entry in this campaign yet (the
-database is shared) gets one; contacts are never duplicated by external id.
-Repeats inside one batch are written in order, so a later row sees an earlier.
+While one batch is written (SQLite works in aiosqlite's thread, PostgreSQL
+on the server) the next is parsed; at most one batch is in flight, so memory
+stays bounded and a batch's duplicate lookups see every batch before it.
 
 For an HTTP upload, stream the body: `await load_leads(engine, campaign_id,
 request.content.iter_chunked(1 << 16), ...)`.
@@ -23,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +41,7 @@ from engine.dialer.leads.model import (
     RemoveReport,
 )
 from engine.dialer.leads.phones import PhoneNormalizer, valid_zone
+from engine.dialer.leads.writer import Row, Target, Writer, row
 from engine.errors import NotFound, ValidationFailed
 from engine.store import leads as store
 
@@ -64,16 +59,7 @@ _REMOVE_BATCH = 2000
 Source = AsyncIterable[bytes] | Iterable[bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    campaign_id: int
-    database_id: int
-    schema: ContactSchema
-    campaign_names: frozenset[str]
-    zone: str
-
-
-async def _target(conn: AsyncConnection, campaign_id: int) -> _Target:
+async def _target(conn: AsyncConnection, campaign_id: int) -> Target:
     row = await store.campaign_target(conn, campaign_id)
     if row is None:
         raise NotFound(f"no campaign with id {campaign_id}")
@@ -82,7 +68,7 @@ async def _target(conn: AsyncConnection, campaign_id: int) -> _Target:
     names = {str(row["name"])}
     if row["external_id"]:
         names.add(str(row["external_id"]))
-    return _Target(
+    return Target(
         campaign_id=int(row["id"]),
         database_id=int(row["contact_database_id"]),
         schema=ContactSchema.from_row(row),
@@ -110,8 +96,6 @@ async def _chunks(source: Source) -> AsyncIterator[bytes]:
         return
     for chunk in source:
         yield chunk
-        # Reading a local file never yields to the loop by itself.
-        await asyncio.sleep(0)
 
 
 def _check_arguments(fmt: str, duplicate_policy: str, default_region: str) -> None:
@@ -175,7 +159,7 @@ async def load_leads(
             conn, campaign_id=campaign_id, source_name=source_name, fmt=fmt
         )
     report = LoadReport(load_id, campaign_id, source_name, fmt)
-    writer = _Writer(
+    writer = Writer(
         engine, target, load_id, policy=duplicate_policy, now=now, agents=agents, report=report
     )
     reader = _Reader(writer, report, batch_size, progress)
@@ -185,11 +169,13 @@ async def load_leads(
                 piece = chunk[start : start + _FEED_BYTES]
                 reader.bytes_read += len(piece)
                 await reader.take(decoder.feed(piece))
+                # Parsing never waits by itself: let the batch in flight go on.
+                await asyncio.sleep(0)
         await reader.take(decoder.close())
-        await reader.flush()
+        await reader.finish()
         report.status = "done"
     except LeadFormatError as exc:
-        await reader.flush()
+        await reader.finish()
         if not (report.loaded or report.updated or report.skipped):
             async with engine.begin() as conn:
                 await store.delete_load(conn, load_id)
@@ -198,8 +184,12 @@ async def load_leads(
         report.status = "failed"
     except Exception:
         report.status = "failed"
+        await reader.settle()
         await _set_status(engine, load_id, "failed")
         raise
+    finally:
+        # Only when the load itself is cancelled is a batch still in flight here.
+        await reader.settle(cancel=True)
     await _set_status(engine, load_id, report.status)
     log.info(
         "lead load %s into campaign %s: %s loaded, %s updated, %s skipped, %s failed",
@@ -219,11 +209,15 @@ async def _set_status(engine: AsyncEngine, load_id: int, status: str) -> None:
 
 
 class _Reader:
-    """Gathers parsed rows into batches and errors into the report."""
+    """Gathers parsed rows into batches and errors into the report.
+
+    A full batch is written by a task of its own while the next one is
+    gathered; the next waits for it, so only one is ever in flight.
+    """
 
     def __init__(
         self,
-        writer: _Writer,
+        writer: Writer,
         report: LoadReport,
         batch_size: int,
         progress: Callable[[LoadProgress], None] | None,
@@ -232,16 +226,17 @@ class _Reader:
         self.report = report
         self.batch_size = max(1, batch_size)
         self.progress = progress
-        self.pending: list[Lead] = []
+        self.pending: list[Row] = []
         self.pending_failed = 0
         self.bytes_read = 0
         self._last_failed_line = 0
+        self._writing: asyncio.Task[None] | None = None
 
     async def take(self, items: list[Lead | LineError]) -> None:
         report = self.report
         for item in items:
             if isinstance(item, Lead):
-                self.pending.append(item)
+                self.pending.append(row(item))
                 if len(self.pending) >= self.batch_size:
                     await self.flush()
                 continue
@@ -254,11 +249,44 @@ class _Reader:
                 self.pending_failed += 1
 
     async def flush(self) -> None:
+        """Start writing what was gathered, once the batch before it is written."""
         if not self.pending and not self.pending_failed:
             return
-        leads, self.pending = self.pending, []
+        rows, self.pending = self.pending, []
         failed, self.pending_failed = self.pending_failed, 0
-        await self.writer.write(leads, failed)
+        await self.wait()
+        self._writing = asyncio.create_task(self._write(rows, failed))
+
+    async def wait(self) -> None:
+        """Until the batch in flight is written; its error is raised here."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    async def finish(self) -> None:
+        await self.flush()
+        await self.wait()
+
+    async def settle(self, *, cancel: bool = False) -> None:
+        """Let the batch in flight end (or cancel it) while the load fails for another reason.
+
+        Its own failure, if any, is logged: the load's error is the one raised.
+        """
+        writing, self._writing = self._writing, None
+        if writing is None:
+            return
+        if cancel:
+            writing.cancel()
+        await asyncio.wait([writing])
+        if not writing.cancelled() and writing.exception() is not None:
+            log.error(
+                "lead load %s: a batch failed too",
+                self.report.load_id,
+                exc_info=writing.exception(),
+            )
+
+    async def _write(self, rows: list[Row], failed: int) -> None:
+        await self.writer.write(rows, failed)
         if self.progress is not None:
             r = self.report
             self.progress(
@@ -271,218 +299,6 @@ class _Reader:
                     failed=r.failed,
                     bytes_read=self.bytes_read,
                 )
-            )
-
-
-@dataclass(slots=True)
-class _Plan:
-    """What one run of rows (no key repeated) turns into."""
-
-    # Rows that get a new contact, in the order of their entries.
-    contacts: list[Lead] = field(default_factory=list)
-    # (lead, existing contact id or None for the next new contact)
-    entries: list[tuple[Lead, int | None]] = field(default_factory=list)
-    updates: list[tuple[Lead, int, int]] = field(default_factory=list)
-    skipped: int = 0
-
-
-def _runs(leads: list[Lead]) -> list[list[Lead]]:
-    """Cut the batch where a row repeats an earlier row's key, so lookups see the earlier one.
-
-    A row's key is its external id when it has one, else its main number; a
-    row's main number also counts against later rows keyed by number.
-    """
-    runs: list[list[Lead]] = [[]]
-    run = runs[0]
-    externals: set[str] = set()
-    phones: set[str] = set()
-    for lead in leads:
-        external_id = lead.external_id
-        if (external_id in externals) if external_id else (lead.phone in phones):
-            run = []
-            runs.append(run)
-            externals.clear()
-            phones.clear()
-        if external_id:
-            externals.add(external_id)
-        phones.add(lead.phone)
-        run.append(lead)
-    return runs
-
-
-class _Writer:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        target: _Target,
-        load_id: int,
-        *,
-        policy: DuplicatePolicy,
-        now: datetime,
-        agents: dict[str, int],
-        report: LoadReport,
-    ) -> None:
-        self.engine = engine
-        self.target = target
-        self.load_id = load_id
-        self.policy = policy
-        self.now = now
-        self.agents = agents
-        self.report = report
-        self.convert = store.Converters(engine.dialect)
-        self._now_value = self.convert.when(now)
-        self._empty_json = self.convert.json({})
-
-    async def write(self, leads: list[Lead], failed: int) -> None:
-        async with self.engine.begin() as conn:
-            await store.begin_batch(conn)
-            loaded = 0
-            for run in _runs(leads):
-                if run:
-                    loaded += await self._write_run(conn, run)
-            await store.count_load(conn, self.load_id, loaded=loaded, failed=failed)
-
-    async def _write_run(self, conn: AsyncConnection, leads: list[Lead]) -> int:
-        target = self.target
-        # "allow" loads a row whether or not its number is known, and only needs
-        # the contact of a known external id, not its entry.
-        allow = self.policy == "allow"
-        by_phone: dict[str, store.Existing] = {}
-        if not allow:
-            phones = list(dict.fromkeys(x.phone for x in leads if not x.external_id))
-            if phones:
-                by_phone = await store.existing_by_phone(conn, target.campaign_id, phones)
-        by_external: dict[str, store.Existing] = {}
-        external_ids = [x.external_id for x in leads if x.external_id]
-        if external_ids:
-            by_external = await store.existing_by_external_id(
-                conn, target.database_id, target.campaign_id, external_ids, with_entries=not allow
-            )
-        plan = self._plan(leads, by_phone, by_external)
-        convert = self.convert
-        load_id = self.load_id
-        database_id = target.database_id
-        encode = convert.json
-        new_ids = await store.new_contact_ids(conn, len(plan.contacts))
-        await store.insert_contacts(
-            conn,
-            [
-                (cid, database_id, x.external_id, x.phone, encode(x.data), x.timezone, load_id)
-                for cid, x in zip(new_ids, plan.contacts, strict=True)
-            ],
-            convert,
-        )
-        entry_ids = await store.new_entry_ids(conn, len(plan.entries))
-        fresh = iter(new_ids)
-        entry_rows: list[tuple[Any, ...]] = []
-        destinations: list[tuple[int, int, str, int]] = []
-        for entry_id, (lead, contact_id) in zip(entry_ids, plan.entries, strict=True):
-            entry_rows.append(
-                self._entry_row(entry_id, lead, next(fresh) if contact_id is None else contact_id)
-            )
-            destinations.append((entry_id, 0, lead.phone, 0))
-            if lead.alternates:
-                destinations.extend(
-                    (entry_id, position, number, 0)
-                    for position, number in enumerate(lead.alternates, start=1)
-                )
-        await store.insert_entries(conn, entry_rows, convert)
-        if plan.updates:
-            await self._update(conn, plan.updates, destinations)
-        await store.insert_destinations(conn, destinations, convert)
-        self.report.loaded += len(entry_rows)
-        self.report.updated += len(plan.updates)
-        self.report.skipped += plan.skipped
-        return len(entry_rows)
-
-    def _plan(
-        self,
-        leads: list[Lead],
-        by_phone: dict[str, store.Existing],
-        by_external: dict[str, store.Existing],
-    ) -> _Plan:
-        plan = _Plan()
-        policy = self.policy
-        new_contacts = plan.contacts
-        entries = plan.entries
-        for lead in leads:
-            found = (
-                by_external.get(lead.external_id) if lead.external_id else by_phone.get(lead.phone)
-            )
-            if found is None:
-                new_contacts.append(lead)
-                entries.append((lead, None))
-            elif found.entry_id is None or policy == "allow":
-                # Known by external id: one contact, another entry.
-                if lead.external_id:
-                    entries.append((lead, found.contact_id))
-                    if policy == "update":
-                        plan.updates.append((lead, found.contact_id, 0))
-                else:
-                    new_contacts.append(lead)
-                    entries.append((lead, None))
-            elif policy == "update" and found.state in store.EDITABLE_STATES:
-                plan.updates.append((lead, found.contact_id, found.entry_id))
-            else:
-                plan.skipped += 1
-        return plan
-
-    def _entry_row(self, entry_id: int, lead: Lead, contact_id: int) -> tuple[Any, ...]:
-        convert = self.convert
-        return (
-            entry_id,
-            self.target.campaign_id,
-            contact_id,
-            lead.priority,
-            "pending",
-            self._now_value if lead.due_at is None else convert.when(lead.due_at),
-            None if lead.expires_at is None else convert.when(lead.expires_at),
-            convert.json(lead.variables) if lead.variables else self._empty_json,
-            None if lead.agent is None else self._agent(lead.agent),
-            lead.timezone,
-            self.load_id,
-        )
-
-    def _agent(self, ref: str | None) -> int | None:
-        if ref is None:
-            return None
-        agent_id = self.agents.get(ref)
-        if agent_id is None:
-            self.report.unresolved_agents += 1
-        return agent_id
-
-    async def _update(
-        self,
-        conn: AsyncConnection,
-        updates: list[tuple[Lead, int, int]],
-        destinations: list[tuple[int, int, str, int]],
-    ) -> None:
-        await store.update_contacts(
-            conn,
-            [
-                {"b_id": contact_id, "data": dict(lead.data), "timezone": lead.timezone}
-                for lead, contact_id, _ in updates
-            ],
-        )
-        entries = [(lead, entry_id) for lead, _, entry_id in updates if entry_id]
-        await store.update_entries(
-            conn,
-            [
-                {
-                    "b_id": entry_id,
-                    "priority": lead.priority,
-                    "variables": dict(lead.variables),
-                    "timezone": lead.timezone,
-                    "bound_agent_id": self._agent(lead.agent),
-                }
-                for lead, entry_id in entries
-            ],
-            self.now,
-        )
-        for lead, entry_id in entries:
-            destinations.extend(
-                (entry_id, position, number, 0)
-                for position, number in enumerate(lead.alternates, start=1)
             )
 
 
