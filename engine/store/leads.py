@@ -297,21 +297,17 @@ async def existing_by_external_id(
 
 # --- bulk writes --------------------------------------------------------------------------
 
-# How a JSON row's value at index {i} becomes a column value, per backend.
-# A JSON column's value comes as its text (`encode_json`), stored as it is on SQLite.
+# How a value becomes a column's, per backend: from the text a JSON row holds
+# (`value->>i`) or a bound parameter. A JSON column's value is its text
+# (`encode_json`), stored as it is on SQLite.
 Kind = Literal["int", "text", "time", "json"]
 _VALUE_SQL: dict[str, dict[Kind, str]] = {
-    "sqlite": {
-        "int": "value->>{i}",
-        "text": "value->>{i}",
-        "time": "value->>{i}",
-        "json": "value->>{i}",
-    },
+    "sqlite": {"int": "{}", "text": "{}", "time": "{}", "json": "{}"},
     "postgresql": {
-        "int": "CAST(value->>{i} AS INTEGER)",
-        "text": "value->>{i}",
-        "time": "CAST(value->>{i} AS TIMESTAMPTZ)",
-        "json": "CAST(value->>{i} AS JSONB)",
+        "int": "CAST({} AS INTEGER)",
+        "text": "{}",
+        "time": "CAST({} AS TIMESTAMPTZ)",
+        "json": "CAST({} AS JSONB)",
     },
 }
 _ROWS_SQL = {
@@ -323,22 +319,25 @@ _ROWS_SQL = {
 @dataclass(frozen=True, slots=True)
 class _BulkInsert:
     table: Table
-    # What each JSON row holds, in order.
+    # Columns with a value per row, in the order of each JSON row.
     row: tuple[tuple[str, Kind], ...]
-    # Columns with one value for the whole batch: SQL over named parameters.
-    fixed: tuple[tuple[str, str], ...] = ()
+    # Columns with one value for all rows, bound under the column's name (and type).
+    fixed: tuple[tuple[str, Kind], ...] = ()
+    # Columns with a constant SQL value.
+    literal: tuple[tuple[str, str], ...] = ()
 
 
 @cache
 def _insert_sql(bulk: _BulkInsert, dialect_name: str) -> TextClause:
     values = _VALUE_SQL[dialect_name]
-    columns = [name for name, _ in bulk.row] + [name for name, _ in bulk.fixed]
-    selected = [values[kind].format(i=i) for i, (_, kind) in enumerate(bulk.row)]
-    selected += [sql for _, sql in bulk.fixed]
+    columns = [name for name, _ in bulk.row + bulk.fixed + bulk.literal]
+    selected = [values[kind].format(f"value->>{i}") for i, (_, kind) in enumerate(bulk.row)]
+    selected += [values[kind].format(f":{name}") for name, kind in bulk.fixed]
+    selected += [sql for _, sql in bulk.literal]
     return text(
         f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) "
         f"SELECT {', '.join(selected)} FROM {_ROWS_SQL[dialect_name]}"
-    )
+    ).bindparams(*(bindparam(name, type_=bulk.table.c[name].type) for name, _ in bulk.fixed))
 
 
 async def _insert(
@@ -358,11 +357,9 @@ _CONTACTS = _BulkInsert(
         ("data", "json"),
         ("timezone", "text"),
     ),
-    fixed=(
-        ("database_id", "CAST(:database_id AS INTEGER)"),
-        ("load_id", "CAST(:load_id AS INTEGER)"),
-    ),
+    fixed=(("database_id", "int"), ("load_id", "int")),
 )
+_ENTRY_FIXED: tuple[tuple[str, Kind], ...] = (("campaign_id", "int"), ("load_id", "int"))
 _ENTRIES = _BulkInsert(
     spool_entries,
     row=(
@@ -375,11 +372,17 @@ _ENTRIES = _BulkInsert(
         ("bound_agent_id", "int"),
         ("timezone", "text"),
     ),
-    fixed=(
-        ("campaign_id", "CAST(:campaign_id AS INTEGER)"),
-        ("load_id", "CAST(:load_id AS INTEGER)"),
-        ("state", "'pending'"),
-    ),
+    fixed=_ENTRY_FIXED,
+    literal=(("state", "'pending'"),),
+)
+# Entries that steer nothing themselves take the table's defaults (priority 0,
+# no expiry, variables, agent or zone): two values a row for the database to
+# pick out of the JSON instead of eight.
+_PLAIN_ENTRIES = _BulkInsert(
+    spool_entries,
+    row=(("id", "int"), ("contact_id", "int")),
+    fixed=(*_ENTRY_FIXED, ("due_at", "time")),
+    literal=(("state", "'pending'"),),
 )
 _DESTINATIONS = _BulkInsert(
     spool_destinations, row=(("entry_id", "int"), ("position", "int"), ("number", "text"))
@@ -430,6 +433,22 @@ async def insert_entries(
     bound_agent_id, timezone).
     """
     await _insert(conn, _ENTRIES, rows, campaign_id=campaign_id, load_id=load_id)
+
+
+async def insert_plain_entries(
+    conn: AsyncConnection,
+    rows: Sequence[tuple[int, int]],
+    *,
+    campaign_id: int,
+    load_id: int,
+    due_at: datetime,
+) -> None:
+    """Pending entries with the defaults of the table, all due at `due_at`:
+    rows of (id from `allocate_ids`, contact_id).
+    """
+    await _insert(
+        conn, _PLAIN_ENTRIES, rows, campaign_id=campaign_id, load_id=load_id, due_at=due_at
+    )
 
 
 async def insert_destinations(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:

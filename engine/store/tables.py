@@ -321,7 +321,9 @@ spool_destinations = Table(
     Column("id", Integer, primary_key=True),
     Column("entry_id", ForeignKey("spool_entries.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("number", String(32), nullable=False, index=True),
+    # Not indexed: nothing looks a destination up by number alone, and an index
+    # of random numbers slows lead loading down (migration 0005).
+    Column("number", String(32), nullable=False),
     Column("priority", Integer, nullable=False, server_default="0"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_attempt_at", UtcDateTime, nullable=True),

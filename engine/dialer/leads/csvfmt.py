@@ -230,7 +230,9 @@ class CsvDecoder:
         external_id = None
         if layout.external_id is not None:
             external_id = cells[layout.external_id].strip() or None
-            if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+            if external_id is not None and (
+                len(external_id) > MAX_EXTERNAL_ID or "\x00" in external_id
+            ):
                 return None
         return Lead(
             line=line,

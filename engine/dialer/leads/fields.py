@@ -92,6 +92,10 @@ class RowCheck:
         if len(value) > limit:
             self.fail(field, f"longer than {limit} characters")
             return None
+        # PostgreSQL's text cannot hold it, and SQLite's JSON functions cut the text there.
+        if "\x00" in value:
+            self.fail(field, "contains a NUL character")
+            return None
         return value or None
 
     def when(self, field: str, raw: object, zone: str) -> datetime | None:

@@ -75,12 +75,20 @@ class _NeedMore(Exception):
     """The buffer ends inside the next token."""
 
 
+class _NotJson(Exception):
+    """NaN or Infinity: Python's json reads them, but they are not JSON, nor storable."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
 class JsonDecoder:
     def __init__(self, options: ParseOptions) -> None:
         self.options = options
         self._phones = PhoneNormalizer(options.default_region)
         self._text = codecs.getincrementaldecoder(options.encoding)()
-        self._json = json.JSONDecoder()
+        self._json = json.JSONDecoder(parse_constant=_refuse_constant)
         self._buf = ""
         self._pos = 0
         self._line = 1
@@ -169,6 +177,8 @@ class JsonDecoder:
             if final:
                 raise LeadFormatError(self._line, f"invalid JSON: {exc.msg}") from None
             raise _NeedMore from None
+        except _NotJson as exc:
+            raise LeadFormatError(self._line, f"invalid JSON: {exc} is not a JSON value") from None
         # A scalar at the very end may still grow (a number cut by the chunking).
         if end == len(self._buf) and not final and not isinstance(value, dict | list):
             raise _NeedMore

@@ -22,6 +22,8 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberDesc, PhoneNumberFormat
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
+from engine.dialer.leads.prefixes import deciding_digits
+
 _PUNCTUATION = str.maketrans("", "", " \t-.()/\u00a0")
 _TYPE_DESCS = (
     "premium_rate",
@@ -36,6 +38,9 @@ _TYPE_DESCS = (
     "mobile",
 )
 _NON_GEO = "001"
+# Answers remembered per region and length, at most: a bound on memory for
+# patterns that look at many digits.
+_MAX_ANSWERS = 100_000
 
 
 class InvalidNumber(ValueError):
@@ -52,8 +57,36 @@ class _RegionCheck:
     # Per national-number length: one alternation of every number type allowed at that length.
     by_length: dict[int, re.Pattern[str] | None]
     types: tuple[tuple[frozenset[int], str], ...]
+    # Per length: how many leading digits decide validity (None: unknown), and
+    # the answers so far by those digits. A region's patterns rarely look past
+    # the first four to seven digits, so a file's numbers share few of them.
+    decided_by: dict[int, int | None]
+    answers: dict[int, dict[str, bool]]
 
     def valid(self, nsn: str) -> bool:
+        length = len(nsn)
+        try:
+            depth = self.decided_by[length]
+        except KeyError:
+            depth = self.decided_by[length] = self._deciding_digits(length)
+            self.answers[length] = {}
+        if depth is None:
+            return self._valid(nsn)
+        answers = self.answers[length]
+        key = nsn[:depth]
+        found = answers.get(key)
+        if found is None:
+            found = self._valid(nsn)
+            if len(answers) < _MAX_ANSWERS:
+                answers[key] = found
+        return found
+
+    def _deciding_digits(self, length: int) -> int | None:
+        depths = [deciding_digits(self.general.pattern, length)]
+        depths += [deciding_digits(pattern, length) for _lengths, pattern in self.types]
+        return None if None in depths else max(d for d in depths if d is not None)
+
+    def _valid(self, nsn: str) -> bool:
         length = len(nsn)
         if self.general_lengths and length not in self.general_lengths:
             return False
@@ -106,6 +139,8 @@ def _region_check(region: str) -> _RegionCheck | None:
         leading_digits=re.compile(meta.leading_digits) if meta.leading_digits else None,
         by_length={},
         types=tuple(types),
+        decided_by={},
+        answers={},
     )
 
 

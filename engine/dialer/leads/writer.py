@@ -82,6 +82,18 @@ def row(lead: Lead) -> Row:
     )
 
 
+def _steers(x: Row) -> bool:
+    """Whether the row sets anything of its spool entry itself (else: `insert_plain_entries`)."""
+    return bool(
+        x[PRIORITY]
+        or x[TIMEZONE]
+        or x[AGENT]
+        or x[DUE_AT]
+        or x[EXPIRES_AT]
+        or x[VARIABLES] != _NO_VARIABLES
+    )
+
+
 @dataclass(slots=True)
 class _Plan:
     """What one run of rows (no key repeated) turns into; no container per row, as for `Row`."""
@@ -181,30 +193,31 @@ class Writer:
         )
         entry_ids = await store.new_entry_ids(conn, len(plan.entries))
         fresh = iter(new_ids)
-        entry_rows: list[tuple[Any, ...]] = []
+        plain: list[tuple[int, int]] = []
+        steering: list[tuple[Any, ...]] = []
         destinations: list[tuple[int, int, str]] = []
-        for entry_id, x, contact_id in zip(
-            entry_ids, plan.entries, plan.entry_contacts, strict=True
-        ):
-            entry_rows.append(
-                self._entry_row(entry_id, x, next(fresh) if contact_id is None else contact_id)
-            )
+        for entry_id, x, known in zip(entry_ids, plan.entries, plan.entry_contacts, strict=True):
+            contact_id = next(fresh) if known is None else known
+            if _steers(x):
+                steering.append(self._entry_row(entry_id, x, contact_id))
+            else:
+                plain.append((entry_id, contact_id))
             destinations.append((entry_id, 0, x[PHONE]))
             if x[ALTERNATES]:
                 destinations.extend(
                     (entry_id, position, number)
                     for position, number in enumerate(x[ALTERNATES], start=1)
                 )
-        await store.insert_entries(
-            conn, entry_rows, campaign_id=target.campaign_id, load_id=self.load_id
-        )
+        fixed = {"campaign_id": target.campaign_id, "load_id": self.load_id}
+        await store.insert_plain_entries(conn, plain, due_at=self.now, **fixed)
+        await store.insert_entries(conn, steering, **fixed)
         if plan.updates:
             await self._update(conn, plan.updates, destinations)
         await store.insert_destinations(conn, destinations)
-        self.report.loaded += len(entry_rows)
+        self.report.loaded += len(entry_ids)
         self.report.updated += len(plan.updates)
         self.report.skipped += plan.skipped
-        return len(entry_rows)
+        return len(entry_ids)
 
     def _plan(
         self,

@@ -180,6 +180,11 @@ async def test_async_sources_stream_in(setup: Setup) -> None:
         source_name="upload",
     )
     assert report.loaded == 2
+    # Rows that steer nothing get the defaults, due now.
+    for entry in await entries(setup):
+        assert (entry["priority"], entry["due_at"], entry["expires_at"]) == (0, NOW, None)
+        assert (entry["variables"], entry["bound_agent_id"], entry["timezone"]) == ({}, None, None)
+        assert entry["state"] == "pending"
 
 
 async def test_duplicates_skip_update_allow(setup: Setup) -> None:

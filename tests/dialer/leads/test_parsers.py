@@ -176,6 +176,15 @@ def test_csv_header_problems_stop_the_file(text: str, message: str) -> None:
         list(parse_csv([text], SCHEMA))
 
 
+def test_a_nul_in_an_external_id_is_the_rows_error() -> None:
+    text = "crm_id,phone\nA\x001,2015550123\nB1,2015550124\n"
+    items = list(parse_csv([text], SCHEMA))
+    assert [x.external_id for x in leads(items)] == ["B1"]
+    assert errors(items) == [(2, "crm_id")]
+    items = list(parse_json(['[{"phone": "2015550123", "external_id": "A\\u00001"}]']))
+    assert errors(items) == [(1, "external_id")]
+
+
 def test_csv_row_width_and_bad_bytes() -> None:
     data = b"\xef\xbb\xbfphone,name\n2015550123,a,b\n2015550124\n\xff\xfe,x\n2015550125,ok,\n"
     items = list(parse_csv([data], SCHEMA))
@@ -305,7 +314,13 @@ def test_json_webitel_members() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['[{"phone": "2015550123"} {"phone": "1"}]', '[{"phone": "2015550123"},', '"x"', "[1] 2"],
+    [
+        '[{"phone": "2015550123"} {"phone": "1"}]',
+        '[{"phone": "2015550123"},',
+        '"x"',
+        "[1] 2",
+        '[{"phone": "2015550123", "data": {"score": NaN}}]',
+    ],
 )
 def test_json_syntax_errors_stop_the_reading(text: str) -> None:
     with pytest.raises(LeadFormatError):
