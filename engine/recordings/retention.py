@@ -45,6 +45,7 @@ class RetentionSweeper:
         self._clock = clock
         self.retention_days = retention_days
         self.interval_seconds = interval_seconds
+        self.rounds = 0  # sweeps finished by `run`, for whoever waits on its schedule
 
     @property
     def enabled(self) -> bool:
@@ -80,4 +81,5 @@ class RetentionSweeper:
                 await self.sweep()
             except Exception:
                 log.exception("retention sweep failed; trying again next round")
+            self.rounds += 1
             await self._clock.sleep(self.interval_seconds)

@@ -398,6 +398,8 @@ async def test_retention_sweeps_old_files_and_rows_on_its_schedule(
 ) -> None:
     await seed(db_of(app_client))
     service = service_of(app_client)
+    # The sweep at start-up is over before the files it must not see yet are added.
+    await eventually(lambda: service.sweeper.rounds == 1, within=10)
     now = datetime.fromtimestamp(clock.now(), tz=UTC)
     old = await add_recording(
         service, "old1", _at(1, 9), seconds=1.0, created_at=now - timedelta(days=31)
@@ -413,6 +415,7 @@ async def test_retention_sweeps_old_files_and_rows_on_its_schedule(
             return list((await conn.execute(select(recordings.c.id))).scalars())
 
     await clock.advance(61)  # the sweeper's next round
+    await eventually(lambda: service.sweeper.rounds == 2, within=10)
     await eventually(lambda: not (folder / "old1.wav").exists(), within=10)
     await eventually(lambda: _equal(remaining(), [recent]), within=10)
     assert old not in await remaining()
