@@ -64,11 +64,13 @@ from engine.store.tables import (
     spool_entries,
 )
 
-BULK_CACHE_KIB = 64 * 1024
+BULK_CACHE_KIB = 32 * 1024
 # Entries a load may still change or take back: nobody is dialling them.
 EDITABLE_STATES = ("pending", "waiting_retry")
 
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_JSON = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False
+)
 _QUOTE = json.encoder.encode_basestring
 
 
@@ -120,7 +122,8 @@ async def begin_batch(conn: AsyncConnection) -> None:
     """
     if conn.dialect.name == "sqlite":
         # The default 2 MB page cache thrashes on the spool's indexes during a
-        # bulk insert; this connection keeps the larger cache for its lifetime.
+        # bulk insert; this connection keeps the larger cache for its lifetime
+        # (a larger one still gained nothing: the OS caches the file too).
         # Temporary B-trees (the lookups' IN lists) stay in memory.
         await conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         await conn.exec_driver_sql("PRAGMA temp_store=MEMORY")

@@ -48,12 +48,14 @@ from engine.store import leads as store
 log = logging.getLogger(__name__)
 
 # Rows per transaction. Each batch rewrites the index pages its random keys
-# (numbers, external ids) land on, so small batches rewrite the same pages
-# over and over as the tables grow; 20,000 rows keep a batch's memory to a few
-# tens of MB.
-DEFAULT_BATCH = 20_000
-# Bigger chunks are cut, so one feed never holds more than this many bytes of rows.
-_FEED_BYTES = 1 << 16
+# (numbers) land on, so small batches rewrite the same pages over and over
+# as the tables grow; two batches of 40,000 rows (one written, one gathered)
+# with their JSON take about 50 MB.
+DEFAULT_BATCH = 40_000
+# Bigger chunks are cut, so one feed never holds more than this many bytes of
+# rows, and the loop soon gets back to the batch in flight, every statement
+# of which waits for it.
+_FEED_BYTES = 16 << 10
 _REMOVE_BATCH = 2000
 
 Source = AsyncIterable[bytes] | Iterable[bytes]
