@@ -1,12 +1,17 @@
 """Queries for lead loads: contacts, spool entries and destinations in bulk.
 
-A batch's new rows reach the database as one JSON array per table, which
-SQLite's `json_each` (PostgreSQL's `json_array_elements`) unpacks in a
-single INSERT ... SELECT. executemany would bind every value of every row in
-Python, taking the GIL back between rows: the event loop parsing the next
-batch and aiosqlite's thread writing this one would then run by turns, not
-side by side. Duplicate lookups likewise bind their keys as one JSON array,
-however many there are (no limit on bound parameters to stay under).
+On SQLite, new rows go in multi-row statements of as many rows as its limit
+on bound parameters allows, all of a batch in one executemany: per row the
+database binds values and nothing more, and Python only flattens tuples.
+aiosqlite's thread holds the GIL only while it binds a statement's values (a
+millisecond or so) and releases it while SQLite inserts them, so the event
+loop parses the next batch meanwhile. (A statement a row, as a plain
+executemany sends them, would take the GIL back between rows: the two
+threads would run by turns.) PostgreSQL takes a plain executemany.
+
+Values are converted once with the columns' own bind processors, so rows
+read back exactly as if Core had written them. Duplicate lookups bind their
+keys as one JSON array, however many there are.
 
 The ids of new rows are allocated before the insert and written explicitly,
 so nothing is read back: on SQLite the batch holds the write lock
@@ -25,8 +30,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any, Literal
+from functools import lru_cache
+from itertools import chain
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -34,7 +40,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    TextClause,
     and_,
     bindparam,
     cast,
@@ -45,7 +50,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Dialect, RowMapping
@@ -99,20 +103,15 @@ class Existing:
 
 
 class Converters:
-    """Python values to what a JSON row of `insert_*` carries on one backend."""
+    """Python values to what the driver takes for one backend's column types."""
 
     def __init__(self, dialect: Dialect) -> None:
-        if dialect.name == "sqlite":
-            # The text SQLAlchemy itself stores, so rows read back as if Core had written them.
-            self.time: Callable[[datetime], str] = _processor(spool_entries.c.due_at, dialect)
-        else:
-            self.time = datetime.isoformat
+        self.when: Callable[[datetime], Any] = _processor(spool_entries.c.due_at, dialect)
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    assert process is not None
-    return process
+    return process if process is not None else (lambda value: value)
 
 
 async def begin_batch(conn: AsyncConnection) -> None:
@@ -300,96 +299,97 @@ async def existing_by_external_id(
 
 # --- bulk writes --------------------------------------------------------------------------
 
-# How a value becomes a column's, per backend: from the text a JSON row holds
-# (`value->>i`) or a bound parameter. A JSON column's value is its text
-# (`encode_json`), stored as it is on SQLite.
-Kind = Literal["int", "text", "time", "json"]
-_VALUE_SQL: dict[str, dict[Kind, str]] = {
-    "sqlite": {"int": "{}", "text": "{}", "time": "{}", "json": "{}"},
-    "postgresql": {
-        "int": "CAST({} AS INTEGER)",
-        "text": "{}",
-        "time": "CAST({} AS TIMESTAMPTZ)",
-        "json": "CAST({} AS JSONB)",
-    },
-}
-_ROWS_SQL = {
-    "sqlite": "json_each(:rows)",
-    "postgresql": "json_array_elements(CAST(:rows AS JSON)) AS value",
-}
+# SQLite refuses more bound parameters in one statement.
+MAX_PARAMETERS = 32_766
+_SHORTER = 8
 
 
 @dataclass(frozen=True, slots=True)
-class _BulkInsert:
+class _Bulk:
     table: Table
-    # Columns with a value per row, in the order of each JSON row.
-    row: tuple[tuple[str, Kind], ...]
-    # Columns with one value for all rows, bound under the column's name (and type).
-    fixed: tuple[tuple[str, Kind], ...] = ()
-    # Columns with a constant SQL value.
-    literal: tuple[tuple[str, str], ...] = ()
+    # Columns with a value per row, in the order of the rows' tuples; the first is never NULL.
+    row: tuple[str, ...]
+    # Columns with one value for all rows.
+    fixed: tuple[str, ...] = ()
 
 
-@cache
-def _insert_sql(bulk: _BulkInsert, dialect_name: str) -> TextClause:
-    values = _VALUE_SQL[dialect_name]
-    columns = [name for name, _ in bulk.row + bulk.fixed + bulk.literal]
-    selected = [values[kind].format(f"value->>{i}") for i, (_, kind) in enumerate(bulk.row)]
-    selected += [values[kind].format(f":{name}") for name, kind in bulk.fixed]
-    selected += [sql for _, sql in bulk.literal]
-    return text(
-        f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) "
-        f"SELECT {', '.join(selected)} FROM {_ROWS_SQL[dialect_name]}"
-    ).bindparams(*(bindparam(name, type_=bulk.table.c[name].type) for name, _ in bulk.fixed))
+_CONTACTS = _Bulk(
+    contacts,
+    row=("id", "external_id", "phone", "data", "timezone"),
+    fixed=("database_id", "load_id"),
+)
+_ENTRY_FIXED = ("campaign_id", "load_id")
+_ENTRIES = _Bulk(
+    spool_entries,
+    row=(
+        "id",
+        "contact_id",
+        "priority",
+        "due_at",
+        "expires_at",
+        "variables",
+        "bound_agent_id",
+        "timezone",
+    ),
+    fixed=_ENTRY_FIXED,
+)
+# Entries that steer nothing themselves take the table's defaults (priority 0,
+# no expiry, variables, agent or zone): two values a row to bind instead of eight.
+_PLAIN_ENTRIES = _Bulk(spool_entries, row=("id", "contact_id"), fixed=(*_ENTRY_FIXED, "due_at"))
+_DESTINATIONS = _Bulk(spool_destinations, row=("entry_id", "position", "number"))
+
+
+@lru_cache(maxsize=16)
+def _sqlite_sql(bulk: _Bulk, rows: int) -> str:
+    """One statement for `rows` rows, the fixed values bound once ahead of them;
+    rows of NULLs pad the last statement of a batch, and the WHERE drops them.
+    """
+    width = len(bulk.row)
+    selected = [f"column{i}" for i in range(1, width + 1)] + ["?"] * len(bulk.fixed)
+    values = ",".join(["(" + ",".join("?" * width) + ")"] * rows)
+    return (
+        f"INSERT INTO {bulk.table.name} ({', '.join(bulk.row + bulk.fixed)}) "
+        f"SELECT {', '.join(selected)} FROM (VALUES {values}) WHERE column1 IS NOT NULL"
+    )
 
 
 async def _insert(
-    conn: AsyncConnection, bulk: _BulkInsert, rows: Sequence[tuple[Any, ...]], **fixed: Any
+    conn: AsyncConnection, bulk: _Bulk, rows: Sequence[tuple[Any, ...]], fixed: tuple[Any, ...]
 ) -> None:
-    if rows:
-        params = {"rows": _JSON.encode(rows), **fixed}
-        await conn.execute(_insert_sql(bulk, conn.dialect.name), params)
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        # asyncpg sends a whole executemany at once, and has no thread to share the GIL with.
+        columns = bulk.row + bulk.fixed
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        await conn.exec_driver_sql(
+            f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) VALUES ({marks})",
+            [(*row, *fixed) for row in rows],
+        )
+        return
+    # Two statement lengths a table: the longest the limit on parameters allows,
+    # and an eighth of it for the rest of a batch, padded. Statements of any
+    # length would each be compiled anew, and fill SQLite's statement cache at
+    # about 3 MB a statement.
+    longest = (MAX_PARAMETERS - len(fixed)) // len(bulk.row)
+    values = list(chain.from_iterable(rows))
+    cut = len(rows) // longest * longest * len(bulk.row)
+    await _execute_padded(conn, bulk, longest, fixed, values[:cut])
+    await _execute_padded(conn, bulk, max(1, longest // _SHORTER), fixed, values[cut:])
 
 
-_CONTACTS = _BulkInsert(
-    contacts,
-    row=(
-        ("id", "int"),
-        ("external_id", "text"),
-        ("phone", "text"),
-        ("data", "json"),
-        ("timezone", "text"),
-    ),
-    fixed=(("database_id", "int"), ("load_id", "int")),
-)
-_ENTRY_FIXED: tuple[tuple[str, Kind], ...] = (("campaign_id", "int"), ("load_id", "int"))
-_ENTRIES = _BulkInsert(
-    spool_entries,
-    row=(
-        ("id", "int"),
-        ("contact_id", "int"),
-        ("priority", "int"),
-        ("due_at", "time"),
-        ("expires_at", "time"),
-        ("variables", "json"),
-        ("bound_agent_id", "int"),
-        ("timezone", "text"),
-    ),
-    fixed=_ENTRY_FIXED,
-    literal=(("state", "'pending'"),),
-)
-# Entries that steer nothing themselves take the table's defaults (priority 0,
-# no expiry, variables, agent or zone): two values a row for the database to
-# pick out of the JSON instead of eight.
-_PLAIN_ENTRIES = _BulkInsert(
-    spool_entries,
-    row=(("id", "int"), ("contact_id", "int")),
-    fixed=(*_ENTRY_FIXED, ("due_at", "time")),
-    literal=(("state", "'pending'"),),
-)
-_DESTINATIONS = _BulkInsert(
-    spool_destinations, row=(("entry_id", "int"), ("position", "int"), ("number", "text"))
-)
+async def _execute_padded(
+    conn: AsyncConnection, bulk: _Bulk, rows: int, fixed: tuple[Any, ...], values: list[Any]
+) -> None:
+    """The values in statements of `rows` rows, the last one padded, in one executemany."""
+    if not values:
+        return
+    step = rows * len(bulk.row)
+    values += [None] * (-len(values) % step)
+    await conn.exec_driver_sql(
+        _sqlite_sql(bulk, rows),
+        [(*fixed, *values[start : start + step]) for start in range(0, len(values), step)],
+    )
 
 
 async def allocate_ids(conn: AsyncConnection, table: Table, count: int) -> Sequence[int]:
@@ -425,17 +425,16 @@ async def insert_contacts(
     conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, database_id: int, load_id: int
 ) -> None:
     """Rows of (id from `allocate_ids`, external_id, phone, data (`encode_json`), timezone)."""
-    await _insert(conn, _CONTACTS, rows, database_id=database_id, load_id=load_id)
+    await _insert(conn, _CONTACTS, rows, (database_id, load_id))
 
 
 async def insert_entries(
     conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, campaign_id: int, load_id: int
 ) -> None:
     """Pending entries, rows of (id from `allocate_ids`, contact_id, priority, due_at,
-    expires_at (times from `Converters.time`), variables (`encode_json`),
-    bound_agent_id, timezone).
+    expires_at (`Converters.when`), variables (`encode_json`), bound_agent_id, timezone).
     """
-    await _insert(conn, _ENTRIES, rows, campaign_id=campaign_id, load_id=load_id)
+    await _insert(conn, _ENTRIES, rows, (campaign_id, load_id))
 
 
 async def insert_plain_entries(
@@ -444,19 +443,17 @@ async def insert_plain_entries(
     *,
     campaign_id: int,
     load_id: int,
-    due_at: datetime,
+    due_at: Any,
 ) -> None:
-    """Pending entries with the defaults of the table, all due at `due_at`:
+    """Pending entries with the table's defaults, due at `due_at` (`Converters.when`):
     rows of (id from `allocate_ids`, contact_id).
     """
-    await _insert(
-        conn, _PLAIN_ENTRIES, rows, campaign_id=campaign_id, load_id=load_id, due_at=due_at
-    )
+    await _insert(conn, _PLAIN_ENTRIES, rows, (campaign_id, load_id, due_at))
 
 
-async def insert_destinations(conn: AsyncConnection, rows: Sequence[tuple[Any, ...]]) -> None:
+async def insert_destinations(conn: AsyncConnection, rows: Sequence[tuple[int, int, str]]) -> None:
     """Rows of (entry_id, position, number)."""
-    await _insert(conn, _DESTINATIONS, rows)
+    await _insert(conn, _DESTINATIONS, rows, ())
 
 
 async def update_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

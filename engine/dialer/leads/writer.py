@@ -152,7 +152,7 @@ class Writer:
         self.agents = agents
         self.report = report
         self.convert = store.Converters(engine.dialect)
-        self._now_value = self.convert.time(now)
+        self._now_value = self.convert.when(now)
 
     async def write(self, rows: list[Row], failed: int) -> None:
         """One batch in one transaction, its rows counted on the load."""
@@ -209,7 +209,7 @@ class Writer:
                     for position, number in enumerate(x[ALTERNATES], start=1)
                 )
         fixed = {"campaign_id": target.campaign_id, "load_id": self.load_id}
-        await store.insert_plain_entries(conn, plain, due_at=self.now, **fixed)
+        await store.insert_plain_entries(conn, plain, due_at=self._now_value, **fixed)
         await store.insert_entries(conn, steering, **fixed)
         if plan.updates:
             await self._update(conn, plan.updates, destinations)
@@ -254,14 +254,14 @@ class Writer:
         return plan
 
     def _entry_row(self, entry_id: int, x: Row, contact_id: int) -> tuple[Any, ...]:
-        time = self.convert.time
+        when = self.convert.when
         due_at, expires_at = x[DUE_AT], x[EXPIRES_AT]
         return (
             entry_id,
             contact_id,
             x[PRIORITY],
-            self._now_value if due_at is None else time(due_at),
-            None if expires_at is None else time(expires_at),
+            self._now_value if due_at is None else when(due_at),
+            None if expires_at is None else when(expires_at),
             x[VARIABLES],
             self._agent(x[AGENT]),
             x[TIMEZONE],

@@ -396,8 +396,34 @@ async def _check_lookup_plans(setup: Setup) -> None:
             assert plan.count("SCAN") == plan.count("SCAN json_each"), plan
 
 
+async def test_bulk_inserts_split_into_statements_and_pad_the_last(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.store import leads as store
+
+    # 16 contacts a statement (then 2), 39 plain entries (then 4), 27 destinations (then 3).
+    monkeypatch.setattr(store, "MAX_PARAMETERS", 82)
+    mobile = {i: f"415555{i:04d}" for i in range(3, 51, 3)}
+    priority = {i: "3" for i in range(7, 51, 7)}
+    rows = "".join(
+        f"C{i},n{i},201555{i:04d},{mobile.get(i, '')},,{priority.get(i, '')}\n"
+        for i in range(1, 51)
+    )
+    report = await load(setup, "crm_id,name,phone,mobile,work,priority\n" + rows)
+    assert report.loaded == 50
+    stored = await entries(setup)
+    assert [e["external_id"] for e in stored] == [f"C{i}" for i in range(1, 51)]
+    assert [e["data"]["name"] for e in stored] == [f"n{i}" for i in range(1, 51)]
+    assert [e["priority"] for e in stored] == [3 if i % 7 == 0 else 0 for i in range(1, 51)]
+    assert [e["numbers"] for e in stored] == [
+        [f"+1201555{i:04d}"] + ([f"+1415555{i:04d}"] if i % 3 == 0 else []) for i in range(1, 51)
+    ]
+    assert {e["load_id"] for e in stored} == {report.load_id}
+    assert {e["campaign_id"] for e in stored} == {setup.campaign_id}
+
+
 async def test_text_and_json_values_arrive_unchanged(setup: Setup) -> None:
-    """Rows travel to the database as JSON: quoting, escapes and non-ASCII text survive it."""
+    """Quoting, escapes and non-ASCII text survive the way to the database and back."""
     tricky = ['q"uo\\te', "é ü 漢字 \U0001f600", "tab\tnl\r", "\u2028", "", " spaced "]
     items = [
         {
