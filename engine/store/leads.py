@@ -14,9 +14,7 @@ read back exactly as if Core had written them. Duplicate lookups bind their
 keys as one JSON array, however many there are.
 
 The ids of new rows are allocated before the insert and written explicitly,
-so nothing is read back: on SQLite the batch holds the write lock
-(`begin_batch`), so the ids above the largest one are ours, the very ids
-SQLite would have given; PostgreSQL draws them from the table's sequence.
+so nothing is read back (`new_ids`).
 
 Duplicate lookups go by the contact (`ix_contacts_phone`, the external id's
 unique index, `ix_spool_entries_contact_id`); the campaign is a filter only
@@ -114,16 +112,12 @@ def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     return process if process is not None else (lambda value: value)
 
 
-async def begin_batch(conn: AsyncConnection) -> None:
-    """Start a batch's transaction; on SQLite it holds the write lock from the start
-    (engine/store/db.py begins every transaction IMMEDIATE), so its ids are safe.
-    PostgreSQL locks the rows it reads (FOR UPDATE).
-    """
+async def tune_for_bulk(conn: AsyncConnection) -> None:
+    """Settings for a connection that writes in bulk, kept for its lifetime."""
     if conn.dialect.name == "sqlite":
         # The default 2 MB page cache thrashes on the spool's indexes during a
-        # bulk insert; this connection keeps the larger cache for its lifetime
-        # (a larger one still gained nothing: the OS caches the file too).
-        # Temporary B-trees (the lookups' IN lists) stay in memory.
+        # bulk insert (a larger one than this gained nothing: the OS caches
+        # the file too). Temporary B-trees (the lookups' IN lists) stay in memory.
         await conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         await conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
 
@@ -392,18 +386,37 @@ async def _execute_padded(
     )
 
 
-async def allocate_ids(conn: AsyncConnection, table: Table, count: int) -> Sequence[int]:
-    """Ids for `count` new rows of `table`, in increasing order.
+async def new_ids(
+    conn: AsyncConnection, *, contacts_count: int, entries_count: int
+) -> tuple[Sequence[int], Sequence[int]]:
+    """Ids for new contacts and new spool entries, each in increasing order.
 
-    On SQLite the caller holds the write lock (`begin_batch`) until the rows
-    are in, so nobody else can take the ids above the largest one.
+    On SQLite they are those above the largest ones: every transaction there
+    holds the write lock from its start (engine/store/db.py begins them
+    IMMEDIATE), so nobody else can take them before the rows are in.
+    PostgreSQL draws them from the tables' sequences.
     """
+    if conn.dialect.name == "sqlite":
+        tops = select(
+            select(func.max(contacts.c.id)).scalar_subquery(),
+            select(func.max(spool_entries.c.id)).scalar_subquery(),
+        )
+        top_contact, top_entry = (await conn.execute(tops)).one()
+        return _above(top_contact, contacts_count), _above(top_entry, entries_count)
+    return (
+        await _sequence_ids(conn, contacts, contacts_count),
+        await _sequence_ids(conn, spool_entries, entries_count),
+    )
+
+
+def _above(top: int | None, count: int) -> range:
+    first = int(top or 0) + 1
+    return range(first, first + count)
+
+
+async def _sequence_ids(conn: AsyncConnection, table: Table, count: int) -> Sequence[int]:
     if count <= 0:
         return []
-    if conn.dialect.name == "sqlite":
-        top = await conn.scalar(select(func.max(table.c.id)))
-        first = int(top or 0) + 1
-        return range(first, first + count)
     # PostgreSQL goes through asyncpg only (engine.store.db.SUPPORTED_DRIVERS).
     result = await conn.exec_driver_sql(
         "SELECT nextval(pg_get_serial_sequence($1::text, 'id')) "
@@ -413,25 +426,17 @@ async def allocate_ids(conn: AsyncConnection, table: Table, count: int) -> Seque
     return [int(i) for (i,) in result]
 
 
-async def new_contact_ids(conn: AsyncConnection, count: int) -> Sequence[int]:
-    return await allocate_ids(conn, contacts, count)
-
-
-async def new_entry_ids(conn: AsyncConnection, count: int) -> Sequence[int]:
-    return await allocate_ids(conn, spool_entries, count)
-
-
 async def insert_contacts(
     conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, database_id: int, load_id: int
 ) -> None:
-    """Rows of (id from `allocate_ids`, external_id, phone, data (`encode_json`), timezone)."""
+    """Rows of (id from `new_ids`, external_id, phone, data (`encode_json`), timezone)."""
     await _insert(conn, _CONTACTS, rows, (database_id, load_id))
 
 
 async def insert_entries(
     conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, campaign_id: int, load_id: int
 ) -> None:
-    """Pending entries, rows of (id from `allocate_ids`, contact_id, priority, due_at,
+    """Pending entries, rows of (id from `new_ids`, contact_id, priority, due_at,
     expires_at (`Converters.when`), variables (`encode_json`), bound_agent_id, timezone).
     """
     await _insert(conn, _ENTRIES, rows, (campaign_id, load_id))
@@ -446,7 +451,7 @@ async def insert_plain_entries(
     due_at: Any,
 ) -> None:
     """Pending entries with the table's defaults, due at `due_at` (`Converters.when`):
-    rows of (id from `allocate_ids`, contact_id).
+    rows of (id from `new_ids`, contact_id).
     """
     await _insert(conn, _PLAIN_ENTRIES, rows, (campaign_id, load_id, due_at))
 

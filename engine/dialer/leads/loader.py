@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from engine.dialer.leads.formats import make_decoder
+from engine.dialer.leads.formats import Decoder, make_decoder
 from engine.dialer.leads.model import (
     DUPLICATE_POLICIES,
     FORMATS,
@@ -161,37 +161,30 @@ async def load_leads(
             conn, campaign_id=campaign_id, source_name=source_name, fmt=fmt
         )
     report = LoadReport(load_id, campaign_id, source_name, fmt)
-    writer = Writer(
-        engine, target, load_id, policy=duplicate_policy, now=now, agents=agents, report=report
-    )
-    reader = _Reader(writer, report, batch_size, progress)
-    try:
-        async for chunk in _chunks(source):
-            for start in range(0, len(chunk), _FEED_BYTES):
-                piece = chunk[start : start + _FEED_BYTES]
-                reader.bytes_read += len(piece)
-                await reader.take(decoder.feed(piece))
-                # Parsing never waits by itself: let the batch in flight go on.
-                await asyncio.sleep(0)
-        await reader.take(decoder.close())
-        await reader.finish()
-        report.status = "done"
-    except LeadFormatError as exc:
-        await reader.finish()
-        if not (report.loaded or report.updated or report.skipped):
-            async with engine.begin() as conn:
-                await store.delete_load(conn, load_id)
+    async with engine.connect() as conn:
+        writer = Writer(
+            conn, target, load_id, policy=duplicate_policy, now=now, agents=agents, report=report
+        )
+        reader = _Reader(writer, report, batch_size, progress)
+        try:
+            await _read(source, decoder, reader)
+            report.status = "done"
+        except LeadFormatError as exc:
+            await reader.finish()
+            if not (report.loaded or report.updated or report.skipped):
+                async with engine.begin() as other:
+                    await store.delete_load(other, load_id)
+                raise
+            report.fatal = str(exc)
+            report.status = "failed"
+        except Exception:
+            report.status = "failed"
+            await reader.settle()
+            await _set_status(engine, load_id, "failed")
             raise
-        report.fatal = str(exc)
-        report.status = "failed"
-    except Exception:
-        report.status = "failed"
-        await reader.settle()
-        await _set_status(engine, load_id, "failed")
-        raise
-    finally:
-        # Only when the load itself is cancelled is a batch still in flight here.
-        await reader.settle(cancel=True)
+        finally:
+            # Only when the load itself is cancelled is a batch still in flight here.
+            await reader.settle(cancel=True)
     await _set_status(engine, load_id, report.status)
     log.info(
         "lead load %s into campaign %s: %s loaded, %s updated, %s skipped, %s failed",
@@ -203,6 +196,18 @@ async def load_leads(
         report.failed,
     )
     return report
+
+
+async def _read(source: Source, decoder: Decoder, reader: _Reader) -> None:
+    async for chunk in _chunks(source):
+        for start in range(0, len(chunk), _FEED_BYTES):
+            piece = chunk[start : start + _FEED_BYTES]
+            reader.bytes_read += len(piece)
+            await reader.take(decoder.feed(piece))
+            # Parsing never waits by itself: let the batch in flight go on.
+            await asyncio.sleep(0)
+    await reader.take(decoder.close())
+    await reader.finish()
 
 
 async def _set_status(engine: AsyncEngine, load_id: int, status: str) -> None:
@@ -366,7 +371,7 @@ async def _remove_in_batches(
     total = 0
     while True:
         async with engine.begin() as conn:
-            await store.begin_batch(conn)
+            await store.tune_for_bulk(conn)
             ids = await pick(conn, load_id, _REMOVE_BATCH)
             removed = await remove(conn, ids) if ids else 0
         if not removed:

@@ -15,11 +15,12 @@ batch are written in order, so a later row sees an earlier.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.dialer.leads.model import ContactSchema, DuplicatePolicy, Lead, LoadReport
 from engine.store import leads as store
@@ -42,6 +43,8 @@ class Target:
 # Lead object, or a tuple holding a dict, stays tracked: a batch of those
 # made the full collections a load triggers (one or two a batch) walk every
 # row of the batch, a quarter of the event loop's time on a large load.
+# The rows are made as they are parsed, so that as little as possible is
+# left to do between a batch's statements.
 Row = tuple[
     str,  # phone
     tuple[str, ...],  # alternates
@@ -53,6 +56,7 @@ Row = tuple[
     str | None,  # agent
     datetime | None,  # due_at
     datetime | None,  # expires_at
+    bool,  # steers: sets anything of its spool entry itself (else `insert_plain_entries`)
 ]
 PHONE: Final = 0
 ALTERNATES: Final = 1
@@ -64,6 +68,7 @@ TIMEZONE: Final = 6
 AGENT: Final = 7
 DUE_AT: Final = 8
 EXPIRES_AT: Final = 9
+STEERS: Final = 10
 _NO_VARIABLES = store.encode_json({})
 
 
@@ -79,18 +84,14 @@ def row(lead: Lead) -> Row:
         lead.agent,
         lead.due_at,
         lead.expires_at,
-    )
-
-
-def _steers(x: Row) -> bool:
-    """Whether the row sets anything of its spool entry itself (else: `insert_plain_entries`)."""
-    return bool(
-        x[PRIORITY]
-        or x[TIMEZONE]
-        or x[AGENT]
-        or x[DUE_AT]
-        or x[EXPIRES_AT]
-        or x[VARIABLES] != _NO_VARIABLES
+        bool(
+            lead.priority
+            or lead.timezone
+            or lead.agent
+            or lead.due_at
+            or lead.expires_at
+            or lead.variables
+        ),
     )
 
 
@@ -101,8 +102,9 @@ class _Plan:
     # Rows that get a new contact, in the order of their entries.
     contacts: list[Row] = field(default_factory=list)
     entries: list[Row] = field(default_factory=list)
-    # Per entry: the existing contact's id, or None for the next new contact.
-    entry_contacts: list[int | None] = field(default_factory=list)
+    # Per entry: the existing contact's id, or None for the next new contact;
+    # None as a whole when every entry gets a new contact.
+    entry_contacts: list[int | None] | None = None
     # (row, contact id, entry id or 0 when the contact has no entry in the campaign)
     updates: list[tuple[Row, int, int]] = field(default_factory=list)
     skipped: int = 0
@@ -114,6 +116,10 @@ def _runs(rows: list[Row]) -> list[list[Row]]:
     A row's key is its external id when it has one, else its main number; a
     row's main number also counts against later rows keyed by number.
     """
+    # Mostly every row has an external id, or none has, and none repeats: one run.
+    keys = [x[EXTERNAL_ID] for x in rows if x[EXTERNAL_ID]] or [x[PHONE] for x in rows]
+    if len(keys) == len(rows) and len(set(keys)) == len(keys):
+        return [rows]
     runs: list[list[Row]] = [[]]
     run = runs[0]
     externals: set[str] = set()
@@ -133,9 +139,13 @@ def _runs(rows: list[Row]) -> list[list[Row]]:
 
 
 class Writer:
+    """Writes batches over one connection, held for the whole load: its bulk
+    settings are made once, and no batch waits for the pool.
+    """
+
     def __init__(
         self,
-        engine: AsyncEngine,
+        conn: AsyncConnection,
         target: Target,
         load_id: int,
         *,
@@ -144,20 +154,24 @@ class Writer:
         agents: dict[str, int],
         report: LoadReport,
     ) -> None:
-        self.engine = engine
+        self.conn = conn
         self.target = target
         self.load_id = load_id
         self.policy = policy
         self.now = now
         self.agents = agents
         self.report = report
-        self.convert = store.Converters(engine.dialect)
+        self.convert = store.Converters(conn.dialect)
         self._now_value = self.convert.when(now)
+        self._tuned = False
 
     async def write(self, rows: list[Row], failed: int) -> None:
         """One batch in one transaction, its rows counted on the load."""
-        async with self.engine.begin() as conn:
-            await store.begin_batch(conn)
+        conn = self.conn
+        async with conn.begin():
+            if not self._tuned:
+                await store.tune_for_bulk(conn)
+                self._tuned = True
             loaded = 0
             for run in _runs(rows):
                 if run:
@@ -181,7 +195,9 @@ class Writer:
                 conn, target.database_id, target.campaign_id, external_ids, with_entries=not allow
             )
         plan = self._plan(rows, by_phone, by_external)
-        new_ids = await store.new_contact_ids(conn, len(plan.contacts))
+        new_ids, entry_ids = await store.new_ids(
+            conn, contacts_count=len(plan.contacts), entries_count=len(plan.entries)
+        )
         await store.insert_contacts(
             conn,
             [
@@ -191,23 +207,19 @@ class Writer:
             database_id=target.database_id,
             load_id=self.load_id,
         )
-        entry_ids = await store.new_entry_ids(conn, len(plan.entries))
-        fresh = iter(new_ids)
-        plain: list[tuple[int, int]] = []
-        steering: list[tuple[Any, ...]] = []
-        destinations: list[tuple[int, int, str]] = []
-        for entry_id, x, known in zip(entry_ids, plan.entries, plan.entry_contacts, strict=True):
-            contact_id = next(fresh) if known is None else known
-            if _steers(x):
-                steering.append(self._entry_row(entry_id, x, contact_id))
-            else:
-                plain.append((entry_id, contact_id))
-            destinations.append((entry_id, 0, x[PHONE]))
-            if x[ALTERNATES]:
-                destinations.extend(
-                    (entry_id, position, number)
-                    for position, number in enumerate(x[ALTERNATES], start=1)
-                )
+        if plan.entry_contacts is None:
+            contact_ids: Sequence[int] = new_ids
+        else:
+            fresh = iter(new_ids)
+            contact_ids = [next(fresh) if c is None else c for c in plan.entry_contacts]
+        entries = list(zip(entry_ids, contact_ids, plan.entries, strict=True))
+        plain = [(entry_id, contact_id) for entry_id, contact_id, x in entries if not x[STEERS]]
+        steering = [self._entry_row(*entry) for entry in entries if entry[2][STEERS]]
+        destinations = [
+            (entry_id, position, number)
+            for entry_id, _, x in entries
+            for position, number in enumerate((x[PHONE], *x[ALTERNATES]))
+        ]
         fixed = {"campaign_id": target.campaign_id, "load_id": self.load_id}
         await store.insert_plain_entries(conn, plain, due_at=self._now_value, **fixed)
         await store.insert_entries(conn, steering, **fixed)
@@ -225,11 +237,13 @@ class Writer:
         by_phone: dict[str, store.Existing],
         by_external: dict[str, store.Existing],
     ) -> _Plan:
-        plan = _Plan()
+        if not by_phone and not by_external:
+            return _Plan(contacts=rows, entries=rows)
+        entry_contacts: list[int | None] = []
+        plan = _Plan(entry_contacts=entry_contacts)
         policy = self.policy
         new_contacts = plan.contacts
         entries = plan.entries
-        entry_contacts = plan.entry_contacts
         for x in rows:
             external_id = x[EXTERNAL_ID]
             found = by_external.get(external_id) if external_id else by_phone.get(x[PHONE])
@@ -253,7 +267,7 @@ class Writer:
                 plan.skipped += 1
         return plan
 
-    def _entry_row(self, entry_id: int, x: Row, contact_id: int) -> tuple[Any, ...]:
+    def _entry_row(self, entry_id: int, contact_id: int, x: Row) -> tuple[Any, ...]:
         when = self.convert.when
         due_at, expires_at = x[DUE_AT], x[EXPIRES_AT]
         return (

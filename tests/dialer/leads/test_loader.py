@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -162,6 +163,41 @@ async def test_batches_commit_with_the_load_id_and_a_crash_keeps_them(setup: Set
     (summary,) = await list_loads(setup.engine, setup.campaign_id)
     assert (summary.status, summary.rows_loaded, summary.entries) == ("failed", 8, 8)
     assert await count(setup, contacts) == 8
+
+
+async def test_a_cancelled_load_keeps_the_batches_it_committed(setup: Setup) -> None:
+    written = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"crm_id,name,phone,mobile,work\n"
+        yield "".join(f"C{i},n{i},201555{i:04d},,\n" for i in range(10)).encode()
+        await asyncio.Event().wait()  # the upload stalls
+
+    def progress(done: LoadProgress) -> None:
+        if done.loaded == 8:
+            written.set()
+
+    task = asyncio.create_task(
+        load_leads(
+            setup.engine,
+            setup.campaign_id,
+            body(),
+            "csv",
+            default_region="US",
+            duplicate_policy="skip",
+            now=NOW,
+            source_name="stalled.csv",
+            progress=progress,
+            batch_size=4,
+        )
+    )
+    await asyncio.wait_for(written.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # Two batches committed; the two rows still gathering are not.
+    assert await count(setup, contacts) == 8
+    assert await count(setup, spool_entries) == 8
 
 
 async def test_async_sources_stream_in(setup: Setup) -> None:
