@@ -348,18 +348,17 @@ def _sqlite_sql(bulk: _Bulk, rows: int) -> str:
 
 
 async def _insert(
-    conn: AsyncConnection, bulk: _Bulk, rows: Sequence[tuple[Any, ...]], fixed: tuple[Any, ...]
+    conn: AsyncConnection, bulk: _Bulk, rows: Iterable[tuple[Any, ...]], fixed: tuple[Any, ...]
 ) -> None:
-    if not rows:
-        return
     if conn.dialect.name != "sqlite":
         # asyncpg sends a whole executemany at once, and has no thread to share the GIL with.
         columns = bulk.row + bulk.fixed
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-        await conn.exec_driver_sql(
-            f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) VALUES ({marks})",
-            [(*row, *fixed) for row in rows],
-        )
+        params = [(*row, *fixed) for row in rows]
+        if params:
+            await conn.exec_driver_sql(
+                f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) VALUES ({marks})", params
+            )
         return
     # Two statement lengths a table: the longest the limit on parameters allows,
     # and an eighth of it for the rest of a batch, padded. Statements of any
@@ -367,7 +366,7 @@ async def _insert(
     # about 3 MB a statement.
     longest = (MAX_PARAMETERS - len(fixed)) // len(bulk.row)
     values = list(chain.from_iterable(rows))
-    cut = len(rows) // longest * longest * len(bulk.row)
+    cut = len(values) // (longest * len(bulk.row)) * longest * len(bulk.row)
     await _execute_padded(conn, bulk, longest, fixed, values[:cut])
     await _execute_padded(conn, bulk, max(1, longest // _SHORTER), fixed, values[cut:])
 
@@ -427,14 +426,14 @@ async def _sequence_ids(conn: AsyncConnection, table: Table, count: int) -> Sequ
 
 
 async def insert_contacts(
-    conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, database_id: int, load_id: int
+    conn: AsyncConnection, rows: Iterable[tuple[Any, ...]], *, database_id: int, load_id: int
 ) -> None:
     """Rows of (id from `new_ids`, external_id, phone, data (`encode_json`), timezone)."""
     await _insert(conn, _CONTACTS, rows, (database_id, load_id))
 
 
 async def insert_entries(
-    conn: AsyncConnection, rows: Sequence[tuple[Any, ...]], *, campaign_id: int, load_id: int
+    conn: AsyncConnection, rows: Iterable[tuple[Any, ...]], *, campaign_id: int, load_id: int
 ) -> None:
     """Pending entries, rows of (id from `new_ids`, contact_id, priority, due_at,
     expires_at (`Converters.when`), variables (`encode_json`), bound_agent_id, timezone).
@@ -444,7 +443,7 @@ async def insert_entries(
 
 async def insert_plain_entries(
     conn: AsyncConnection,
-    rows: Sequence[tuple[int, int]],
+    rows: Iterable[tuple[int, int]],
     *,
     campaign_id: int,
     load_id: int,
@@ -456,7 +455,7 @@ async def insert_plain_entries(
     await _insert(conn, _PLAIN_ENTRIES, rows, (campaign_id, load_id, due_at))
 
 
-async def insert_destinations(conn: AsyncConnection, rows: Sequence[tuple[int, int, str]]) -> None:
+async def insert_destinations(conn: AsyncConnection, rows: Iterable[tuple[int, int, str]]) -> None:
     """Rows of (entry_id, position, number)."""
     await _insert(conn, _DESTINATIONS, rows, ())
 

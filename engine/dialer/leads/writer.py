@@ -15,9 +15,10 @@ batch are written in order, so a later row sees an earlier.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -198,12 +199,14 @@ class Writer:
         new_ids, entry_ids = await store.new_ids(
             conn, contacts_count=len(plan.contacts), entries_count=len(plan.entries)
         )
+        # Rows go to the store as generators: a tuple a row kept for a whole
+        # batch would be one more object a row for the garbage collector.
         await store.insert_contacts(
             conn,
-            [
+            (
                 (cid, x[EXTERNAL_ID], x[PHONE], x[DATA], x[TIMEZONE])
                 for cid, x in zip(new_ids, plan.contacts, strict=True)
-            ],
+            ),
             database_id=target.database_id,
             load_id=self.load_id,
         )
@@ -212,19 +215,35 @@ class Writer:
         else:
             fresh = iter(new_ids)
             contact_ids = [next(fresh) if c is None else c for c in plan.entry_contacts]
-        entries = list(zip(entry_ids, contact_ids, plan.entries, strict=True))
-        plain = [(entry_id, contact_id) for entry_id, contact_id, x in entries if not x[STEERS]]
-        steering = [self._entry_row(*entry) for entry in entries if entry[2][STEERS]]
-        destinations = [
-            (entry_id, position, number)
-            for entry_id, _, x in entries
-            for position, number in enumerate((x[PHONE], *x[ALTERNATES]))
-        ]
         fixed = {"campaign_id": target.campaign_id, "load_id": self.load_id}
-        await store.insert_plain_entries(conn, plain, due_at=self._now_value, **fixed)
-        await store.insert_entries(conn, steering, **fixed)
+        await store.insert_plain_entries(
+            conn,
+            (
+                (entry_id, contact_id)
+                for entry_id, contact_id, x in zip(
+                    entry_ids, contact_ids, plan.entries, strict=True
+                )
+                if not x[STEERS]
+            ),
+            due_at=self._now_value,
+            **fixed,
+        )
+        await store.insert_entries(
+            conn,
+            (
+                self._entry_row(*entry)
+                for entry in zip(entry_ids, contact_ids, plan.entries, strict=True)
+                if entry[2][STEERS]
+            ),
+            **fixed,
+        )
+        destinations: Iterable[tuple[int, int, str]] = (
+            (entry_id, position, number)
+            for entry_id, x in zip(entry_ids, plan.entries, strict=True)
+            for position, number in enumerate((x[PHONE], *x[ALTERNATES]))
+        )
         if plan.updates:
-            await self._update(conn, plan.updates, destinations)
+            destinations = chain(destinations, await self._update(conn, plan.updates))
         await store.insert_destinations(conn, destinations)
         self.report.loaded += len(entry_ids)
         self.report.updated += len(plan.updates)
@@ -290,11 +309,9 @@ class Writer:
         return agent_id
 
     async def _update(
-        self,
-        conn: AsyncConnection,
-        updates: list[tuple[Row, int, int]],
-        destinations: list[tuple[int, int, str]],
-    ) -> None:
+        self, conn: AsyncConnection, updates: list[tuple[Row, int, int]]
+    ) -> list[tuple[int, int, str]]:
+        """Update the contacts and editable entries; the entries' new alternates to insert."""
         # Updates go through the columns' own JSON handling, from the rows' text.
         await store.update_contacts(
             conn,
@@ -318,8 +335,8 @@ class Writer:
             ],
             self.now,
         )
-        for x, entry_id in entries:
-            destinations.extend(
-                (entry_id, position, number)
-                for position, number in enumerate(x[ALTERNATES], start=1)
-            )
+        return [
+            (entry_id, position, number)
+            for x, entry_id in entries
+            for position, number in enumerate(x[ALTERNATES], start=1)
+        ]
