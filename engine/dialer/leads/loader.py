@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 # Rows per transaction. Each batch rewrites the index pages its random keys
 # (numbers) land on, so small batches rewrite the same pages over and over
 # as the tables grow; two batches of 40,000 rows (one written, one gathered)
-# with their JSON take about 50 MB.
+# take a few tens of MB.
 DEFAULT_BATCH = 40_000
 # Bigger chunks are cut, so one feed never holds more than this many bytes of
 # rows, and the loop soon gets back to the batch in flight, every statement
@@ -62,20 +62,20 @@ Source = AsyncIterable[bytes] | Iterable[bytes]
 
 
 async def _target(conn: AsyncConnection, campaign_id: int) -> Target:
-    row = await store.campaign_target(conn, campaign_id)
-    if row is None:
+    found = await store.campaign_target(conn, campaign_id)
+    if found is None:
         raise NotFound(f"no campaign with id {campaign_id}")
-    if row["contact_database_id"] is None:
-        raise ValidationFailed(f"campaign {row['name']!r} has no contact database")
-    names = {str(row["name"])}
-    if row["external_id"]:
-        names.add(str(row["external_id"]))
+    if found["contact_database_id"] is None:
+        raise ValidationFailed(f"campaign {found['name']!r} has no contact database")
+    names = {str(found["name"])}
+    if found["external_id"]:
+        names.add(str(found["external_id"]))
     return Target(
-        campaign_id=int(row["id"]),
-        database_id=int(row["contact_database_id"]),
-        schema=ContactSchema.from_row(row),
+        campaign_id=int(found["id"]),
+        database_id=int(found["contact_database_id"]),
+        schema=ContactSchema.from_row(found),
         campaign_names=frozenset(names),
-        zone=str(row["timezone"] or "UTC"),
+        zone=str(found["timezone"] or "UTC"),
     )
 
 

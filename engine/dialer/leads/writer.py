@@ -74,6 +74,7 @@ _NO_VARIABLES = store.encode_json({})
 
 
 def row(lead: Lead) -> Row:
+    """The lead as a batch holds it (`Row`)."""
     return (
         lead.phone,
         lead.alternates,
