@@ -49,9 +49,9 @@ log = logging.getLogger(__name__)
 
 # Rows per transaction. Each batch rewrites the index pages its random keys
 # (numbers) land on, so small batches rewrite the same pages over and over
-# as the tables grow; two batches of 40,000 rows (one written, one gathered)
+# as the tables grow; two batches of 60,000 rows (one written, one gathered)
 # take a few tens of MB.
-DEFAULT_BATCH = 40_000
+DEFAULT_BATCH = 60_000
 # Bigger chunks are cut, so one feed never holds more than this many bytes of
 # rows, and the loop soon gets back to the batch in flight, every statement
 # of which waits for it.
