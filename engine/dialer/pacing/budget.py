@@ -3,20 +3,33 @@
 Three limits hold at once: the current clock hour (`hour`), the day so far
 taken to the end of the current clock hour (`day`: the running rate stays under
 its cap at every hour boundary, whenever the shift ends), and the campaign's
-first hour (`first_hour`). For each, with n live answers and a abandons so far
-and r live answers still expected before the period ends, the remaining
-abandons x must satisfy a + x + z * sqrt(k * x) <= cap * (n + r): the expected
-count plus a safety margin for their burstiness (k > 1: abandons come in
-clusters) stays under the cap. The allowed rate for the rest of the period is
-x / r; the policy aims at the smallest of the three.
+first hour (`first_hour`). For each, with n live answers and a abandons so far,
+c abandons still expected from calls already dialled (`committed`) and r live
+answers still expected before the period ends, the remaining abandons x must
+satisfy
+
+    a + c + x + z * sqrt(k * x) <= floor(cap * (n + r - sqrt(r)))
+
+the expected count plus a safety margin for their burstiness (k > 1: abandons
+come in clusters) under the cap. The floor is exact, not a margin: abandons
+are whole, so 4 % of 90 live answers allows 3 abandons, not 3.6 — in a small
+team that is the difference between a kept hour and a broken one. The
+-sqrt(r) takes the period's live answers at the low end of their likely
+range (fewer live answers, a smaller allowance). The allowed rate for the
+rest of the period is x / r; the policy aims at the smallest of the three.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.dialer.pacing.stats import HOUR, AbandonLedger
+from engine.dialer.pacing.tail import spendable
+
+# Live answers still to come are taken this many sd under their expected
+# count: fewer live answers, a smaller allowance.
+LOW = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,49 +40,99 @@ class Caps:
 
 
 def allowed_rate(
-    cap: float, live: int, abandoned: int, expected: float, *, z: float, burst: float
+    cap: float,
+    live: int,
+    abandoned: int,
+    expected: float,
+    *,
+    eps: float,
+    burst: float,
+    committed: float = 0.0,
 ) -> float:
     """Abandon rate the remaining `expected` live answers may run at."""
-    room = cap * (live + expected) - abandoned
-    if room <= 0.0 or expected <= 0.0:
+    if expected <= 0.0:
         return 0.0
-    b = z * math.sqrt(burst)
-    root = (-b + math.sqrt(b * b + 4.0 * room)) / 2.0
-    return min(cap, root * root / expected)
+    whole = math.floor(cap * (live + expected - LOW * math.sqrt(expected)) + 1e-9) - abandoned
+    # The calls already dialled share the allowance with those to come.
+    spend = spendable(whole, round(burst, 2), eps) - committed
+    if spend <= 0.0:
+        return 0.0
+    return min(cap, spend / expected)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How the budget is set. The steady target keeps the pace even (the
+    occupancy an abandon buys falls fast as the rate rises, so an uneven
+    spend costs); the hard limits only bind when a period runs hot."""
+
+    caps: Caps = field(default_factory=Caps)
+    aim: float = 0.92  # steady day rate aimed at, as a share of the day cap
+    settle: float = 7200.0  # seconds over which the day's drift from its aim is made up
+    burst: float = 1.5  # abandons' variance / mean (the campaign's own, when known)
+    # Chance, as planned at each instant, that a period ends over its cap.
+    # Plans are redone at every decision (a period that runs hot spends
+    # less), so the chance that a period really ends over is far smaller.
+    hour_eps: float = 0.1
+    day_eps: float = 0.05
+    # Late in a period a clean record would license a burst of abandons that
+    # spill into the next hour and the day: the first hour assumes at least
+    # `horizon_floor` seconds remain, the clock hour `hour_floor`; the day
+    # limit (running rate under its cap at the end of this clock hour)
+    # `day_floor`, long enough that a bad hour is made up over the next.
+    horizon_floor: float = 300.0
+    hour_floor: float = 60.0
+    day_floor: float = 3600.0
 
 
 def budget_rate(
     ledger: AbandonLedger,
+    rules: Rules,
     now: float,
     live_per_second: float,
-    caps: Caps,
-    *,
-    z: float,
-    burst: float,
-    horizon_floor: float = 600.0,
+    committed: float = 0.0,
 ) -> float:
-    """The binding allowed rate over the three limits.
-
-    The remaining time is floored at `horizon_floor` seconds: late in an hour
-    a clean record would otherwise license a burst of abandons that spill into
-    the next hour and the day.
-    """
+    """The abandon rate to aim at now: the steady target, unless a hard limit
+    (clock hour, day to the end of this hour, first hour) allows less.
+    `committed`: abandons still expected from calls already dialled."""
+    lam, c, caps, k = live_per_second, committed, rules.caps, rules.burst
+    settle = lam * rules.settle
+    target = caps.day * rules.aim
+    # A day running above its aim is brought back over `settle` seconds; one
+    # running below is not made up later: a catch-up spends abandons where
+    # they buy the least.
+    rate = (target * (ledger.day_live + settle) - ledger.day_abandoned - c) / max(settle, 1.0)
+    rate = min(target, max(0.0, rate))
     hour_end = (math.floor(now / HOUR) + 1) * HOUR
-    expect = live_per_second * max(hour_end - now, horizon_floor)
     hour_live, hour_abandoned = ledger.hour(now)
-    rate = allowed_rate(caps.hour, hour_live, hour_abandoned, expect, z=z, burst=burst)
-    day = allowed_rate(caps.day, ledger.day_live, ledger.day_abandoned, expect, z=z, burst=burst)
-    rate = min(rate, day)
+    expect_hour = lam * max(hour_end - now, rules.hour_floor)
+    eps = rules.hour_eps
+    hour = allowed_rate(
+        caps.hour, hour_live, hour_abandoned, expect_hour, eps=eps, burst=k, committed=c
+    )
+    rate = min(rate, hour)
     first_end = ledger.start + HOUR
-    if now < first_end:
-        expect_first = live_per_second * max(first_end - now, horizon_floor)
-        first = allowed_rate(
-            caps.first_hour,
-            ledger.first_live,
-            ledger.first_abandoned,
-            expect_first,
-            z=z,
-            burst=burst,
+    if now >= first_end:
+        expect = lam * max(hour_end - now, rules.day_floor)
+        day = allowed_rate(
+            caps.day,
+            ledger.day_live,
+            ledger.day_abandoned,
+            expect,
+            eps=rules.day_eps,
+            burst=k,
+            committed=c,
         )
-        rate = min(rate, first)
-    return rate
+        return min(rate, day)
+    # The first hour is the day so far: its own limit stands for both.
+    expect_first = lam * max(first_end - now, rules.horizon_floor)
+    first = allowed_rate(
+        caps.first_hour,
+        ledger.first_live,
+        ledger.first_abandoned,
+        expect_first,
+        eps=eps,
+        burst=k,
+        committed=c,
+    )
+    return min(rate, first)

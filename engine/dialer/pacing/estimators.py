@@ -7,7 +7,6 @@ minutes are paced from generic figures and its own data takes over quickly.
 from __future__ import annotations
 
 import math
-from collections import deque
 
 
 class AnswerRate:
@@ -16,27 +15,34 @@ class AnswerRate:
     The posterior gives a cautious (upper) estimate while data is thin: for
     abandons, overstating the answer rate is the safe side. Two one-sided
     Bernoulli CUSUM tests watch for the rate jumping up or down by a factor
-    `jump`; when one fires, the history before the recent window is dropped so
-    that the estimate follows the new level within a few dozen dials.
+    `jump`. An alarm is only a suspicion (on a long shift they also come by
+    chance): the history is dropped only when the outcomes since the test
+    last stood at zero (the likely change point) differ from the estimate by
+    `confirm` standard deviations, and the estimate restarts from them (at
+    least `segment` of them: fewer would make a wild estimate).
     """
 
     def __init__(
         self,
         prior: float = 0.25,
         weight: float = 12.0,
-        window: int = 100,
+        *,
         jump: float = 1.5,
         alarm: float = 6.0,
+        confirm: float = 4.5,
+        segment: int = 60,
     ) -> None:
         self._prior = prior
         self._weight = weight
         self._live = 0.0
         self._total = 0.0
-        self._recent: deque[bool] = deque(maxlen=window)
         self._jump = jump
         self._alarm = alarm
-        self._up = 0.0
-        self._down = 0.0
+        self._confirm = confirm
+        self._segment = segment
+        self._up = self._down = 0.0
+        # (total, live) when each test last stood at zero.
+        self._up_mark = self._down_mark = (0.0, 0.0)
         self.jumps = 0
 
     @property
@@ -60,43 +66,41 @@ class AnswerRate:
         within the batch says nothing, so the jump tests see their sum."""
         if total <= 0:
             return
+        p0 = min(max(self.mean(), 0.01), 0.95)
         self._live += live
         self._total += total
-        # Interleaved evenly, so that a batch wider than the window keeps its share.
-        for k in range(total):
-            self._recent.append((k + 1) * live // total > k * live // total)
-        self._watch(live, total - live)
-
-    def _watch(self, live: int, failed: int) -> None:
-        p0 = min(max(self.mean(), 0.01), 0.95)
+        failed = total - live
         up = min(p0 * self._jump, 0.99)
         down = p0 / self._jump
-        self._up = max(
-            0.0, self._up + live * math.log(up / p0) + failed * math.log((1 - up) / (1 - p0))
-        )
-        self._down = max(
-            0.0,
-            self._down + live * math.log(down / p0) + failed * math.log((1 - down) / (1 - p0)),
-        )
-        if self._up > self._alarm or self._down > self._alarm:
-            # CUSUM alarms also come by chance on long shifts: restart only when
-            # the recent window clearly disagrees with the long-run estimate.
-            n = len(self._recent)
-            recent = sum(self._recent) / n
-            if abs(recent - p0) > 3.0 * math.sqrt(p0 * (1.0 - p0) / n):
-                self._restart()
-            else:
-                self._up = self._down = 0.0
+        self._up += live * math.log(up / p0) + failed * math.log((1 - up) / (1 - p0))
+        self._down += live * math.log(down / p0) + failed * math.log((1 - down) / (1 - p0))
+        if self._up <= 0.0:
+            self._up, self._up_mark = 0.0, (self._total, self._live)
+        if self._down <= 0.0:
+            self._down, self._down_mark = 0.0, (self._total, self._live)
+        if self._up > self._alarm:
+            self._check(self._up_mark, p0)
+        elif self._down > self._alarm:
+            self._check(self._down_mark, p0)
 
-    def _restart(self) -> None:
-        # Keep only the recent window, so the estimate jumps with the world;
-        # the last few dials weigh most since the change point is recent.
-        recent = list(self._recent)
-        self._live = float(sum(recent))
-        self._total = float(len(recent))
-        self._weight = min(self._weight, 4.0)
-        self._up = self._down = 0.0
-        self.jumps += 1
+    def _check(self, mark: tuple[float, float], p0: float) -> None:
+        n = self._total - mark[0]
+        live = self._live - mark[1]
+        if n >= self._segment and abs(live / n - p0) > self._confirm * _sd(p0, n):
+            # Restart from the outcomes since the change point; the prior
+            # keeps a little weight so that a short segment stays cautious.
+            self._live, self._total = live, n
+            self._weight = min(self._weight, 4.0)
+            self.jumps += 1
+            self._up = self._down = 0.0
+            self._up_mark = self._down_mark = (self._total, self._live)
+        # Not confirmed yet: the test stays up and the segment grows, until
+        # it is confirmed or the test falls back to zero.
+
+
+def _sd(p: float, n: float) -> float:
+    """Standard deviation of a share of n outcomes of probability p."""
+    return math.sqrt(p * (1.0 - p) / n)
 
 
 class Survival:

@@ -6,10 +6,11 @@ See the package docstring for the method; this module holds the policy.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.dialer.pacing.budget import Caps, budget_rate
+from engine.dialer.pacing.budget import Caps, Rules, budget_rate
 from engine.dialer.pacing.outlook import ExactOutlook, Outlook
 from engine.dialer.pacing.snapshot import AgentState, Snapshot
 from engine.dialer.pacing.stats import CampaignStats
@@ -26,18 +27,19 @@ class PredictiveConfig:
     drop_time: float = 2.0  # the campaign's own setting: how long a callee waits
     instants: int = 5  # look-ahead instants (answer-time quantiles)
     wrap_points: int = 4  # wrap-up quantiles convolved with the remaining talk
-    answer_z: float = 1.0  # answer rate used: posterior mean + z sd
-    budget_z: float = 1.5  # safety margin on the abandon budgets, in sd
-    budget_burst: float = 2.0  # abandons' variance / mean
+    answer_z: float = 0.5  # answer rate used: posterior mean + z sd
     exact_agents: int = 12  # exact distributions up to this many active agents
     learn_rate: float = 0.01  # threshold steering, per dialled call
     calibration_weight: float = 4.0  # prior abandons behind the model's calibration
     calibration_prior: float = 1.2  # realised / predicted abandons, before data
-    fallback_fraction: float = 0.97  # measured day rate / cap that forces progressive
-    # Budgets aim this far under each cap: the day's running rate must not sit
-    # at the fallback line, and hours need room for a late burst.
+    calibration_memory: float = 30.0  # predicted abandons it remembers (1/e fading)
+    # The day's steady rate, as a share of its cap: the running rate must
+    # stay under the cap at every hour's end, whatever the luck of the hour.
     day_aim: float = 0.92
-    hour_aim: float = 0.95
+    settle: float = 7200.0  # seconds over which a day above its aim is brought back
+    hour_eps: float = 0.03  # planned chance of ending an hour (or the first) over its cap
+    day_eps: float = 0.3  # the same for the day's running rate, an hour ahead
+    day_floor: float = 3600.0  # the day limit looks at least this far ahead
     min_rate: float = 0.002  # below this budget, progressive
     future_weight: float = 0.6  # share of future dials counted against a new call
 
@@ -60,6 +62,9 @@ class Predictive:
         self.react_gap = react_gap
         self.level = 1.0  # threshold / budget rate, steered online
         self.predicted_abandons = 0.0
+        # Realised and predicted abandons behind the calibration, both fading.
+        self._cal_real = self._cal_pred = 0.0
+        self._real_seen = 0
         self.last_risk = 0.0
         self.last_budget = 0.0
         self._version = -1
@@ -72,6 +77,8 @@ class Predictive:
         self._wrap_rows: dict[int, tuple[float, ...]] = {}
         self._call_rows: dict[int, tuple[float, ...]] = {}
         self._new_q: list[float] = []
+        # (dial instant, abandons the model expects of that round's calls).
+        self._rounds: deque[tuple[float, float]] = deque()
 
     # -- decision ------------------------------------------------------------------
 
@@ -84,10 +91,11 @@ class Predictive:
             return floor
         budget = self._budget(snapshot)
         self.last_budget = budget
-        if budget <= cfg.min_rate or self._near_cap(stats):
+        if budget <= cfg.min_rate:
             return floor
         self._prepare(snapshot)
-        theta = min(0.9, self.level * budget / self._calibration(stats))
+        calibration = self._calibration(stats)
+        theta = min(0.9, self.level * budget / calibration)
         outlook = self._outlook(snapshot)
         p = self._p
         # Calls dialled in the coming seconds may answer before this one and
@@ -96,7 +104,6 @@ class Predictive:
         outlook.add_arrivals([nu * area for area in self._areas])
         count = 0
         dialled_risk = 0.0
-        calibration = self._calibration(stats)
         steer = 0.0
         while count < room:
             risk = outlook.risk()
@@ -108,39 +115,56 @@ class Predictive:
             steer += self._error(risk, budget, calibration)
         self._steer(steer)
         self.last_risk = risk
-        self.predicted_abandons += dialled_risk * p
+        self._remember(dialled_risk * p)
+        if dialled_risk > 0.0:
+            self._rounds.append((snapshot.now, dialled_risk * p * calibration))
         return count
 
     def _budget(self, snapshot: Snapshot) -> float:
         cfg = self.config
         stats = snapshot.stats
-        lam = stats.live_rate(snapshot.now, snapshot.active_agents)
-        caps = cfg.caps
-        aims = Caps(caps.day * cfg.day_aim, caps.hour * cfg.hour_aim, caps.first_hour)
-        return budget_rate(
-            stats.ledger,
-            snapshot.now,
-            lam,
-            aims,
-            z=cfg.budget_z,
-            burst=cfg.budget_burst,
-            horizon_floor=300.0,
+        now = snapshot.now
+        rules = Rules(
+            cfg.caps,
+            aim=cfg.day_aim,
+            settle=cfg.settle,
+            burst=stats.ledger.burstiness(),
+            hour_eps=cfg.hour_eps,
+            day_eps=cfg.day_eps,
+            day_floor=cfg.day_floor,
         )
+        lam = stats.live_rate(now, snapshot.active_agents)
+        return budget_rate(stats.ledger, rules, now, lam, self._committed(now, stats))
 
-    def _near_cap(self, stats: CampaignStats) -> bool:
-        frac = self.config.fallback_fraction
-        ledger = stats.ledger
-        return ledger.day_live >= 50 and (
-            ledger.day_abandoned > frac * self.config.caps.day * ledger.day_live
-        )
+    def _committed(self, now: float, stats: CampaignStats) -> float:
+        """Abandons still expected from the calls of recent rounds: a budget
+        that has just run out must count the risk already on the lines."""
+        drop = self.config.drop_time
+        rounds = self._rounds
+        horizon = stats.maturity + drop
+        while rounds and rounds[0][0] < now - horizon:
+            rounds.popleft()
+        # An abandon is on the books `drop` seconds after its answer.
+        at = stats.answer_time.at
+        return sum(e * (1.0 - at(now - t - drop)) for t, e in rounds)
 
     def _calibration(self, stats: CampaignStats) -> float:
         """Realised abandons per abandon the model predicted (its bias), shrunk
-        towards a cautious prior while there are few."""
+        towards a cautious prior while there are few, and forgetting old
+        ones: the bias of a campaign's start (every agent free at once)
+        is not the bias of its steady state."""
         cfg = self.config
         w = cfg.calibration_weight
         real = stats.ledger.day_abandoned
-        return (real + w * cfg.calibration_prior) / (self.predicted_abandons + w)
+        self._cal_real += real - self._real_seen
+        self._real_seen = real
+        return (self._cal_real + w * cfg.calibration_prior) / (self._cal_pred + w)
+
+    def _remember(self, predicted: float) -> None:
+        self.predicted_abandons += predicted
+        keep = math.exp(-predicted / self.config.calibration_memory)
+        self._cal_real = self._cal_real * keep
+        self._cal_pred = self._cal_pred * keep + predicted
 
     @staticmethod
     def _error(risk: float, budget: float, calibration: float) -> float:

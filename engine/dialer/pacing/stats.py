@@ -16,7 +16,9 @@ from engine.dialer.pacing.estimators import AnswerRate, Histogram, Survival
 from engine.dialer.pacing.snapshot import AgentState, Snapshot
 
 HOUR = 3600.0
+CLUSTER_GAP = 10.0
 _DIAL_TAU = 60.0
+_LIVE_TAU = 900.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,28 @@ class AbandonLedger:
         self.first_live = 0
         self.first_abandoned = 0
         self._recent: deque[tuple[float, bool]] = deque()
+        # Abandons answered within CLUSTER_GAP of the previous one form a
+        # cluster: sums of sizes and squared sizes of the clusters closed.
+        self._last_abandon = -math.inf
+        self._cluster = 0
+        self._sizes = 0
+        self._squares = 0
+
+    def _cluster_of(self, answered_at: float) -> None:
+        if answered_at - self._last_abandon > CLUSTER_GAP and self._cluster:
+            self._sizes += self._cluster
+            self._squares += self._cluster * self._cluster
+            self._cluster = 0
+        self._cluster += 1
+        self._last_abandon = max(self._last_abandon, answered_at)
+
+    def burstiness(self, prior: float = 1.3, weight: float = 8.0) -> float:
+        """Abandons' variance / mean if they come as a compound Poisson
+        stream of clusters: E[size^2] / E[size], the size of the cluster a
+        random abandon belongs to. 1 when drops come alone."""
+        sizes = self._sizes + self._cluster
+        squares = self._squares + self._cluster * self._cluster
+        return (squares + prior * weight) / (sizes + weight)
 
     def answered(self, at: float) -> None:
         h = int(at // HOUR)
@@ -63,6 +87,7 @@ class AbandonLedger:
         self._recent.append((answered_at, abandoned))
         if not abandoned:
             return
+        self._cluster_of(answered_at)
         h = int(answered_at // HOUR)
         self.abandoned[h] = self.abandoned.get(h, 0) + 1
         self.day_abandoned += 1
@@ -173,7 +198,7 @@ class CampaignStats:
     # -- estimates ---------------------------------------------------------------
 
     def _tick_rate(self, now: float, events: float) -> None:
-        tau = 900.0
+        tau = _LIVE_TAU
         dt = max(0.0, now - self._rate_at)
         decay = math.exp(-dt / tau)
         self._rate_live = self._rate_live * decay + events / tau
@@ -183,9 +208,13 @@ class CampaignStats:
         """Live answers per second expected from here on: measured, but at
         least what the agents could take at full occupancy while it is young."""
         self._tick_rate(now, 0.0)
-        ramp = min(1.0, (now - self.start) / 900.0)
+        age = now - self.start
+        ramp = min(1.0, age / 900.0)
         capacity = 0.75 * agents / self.cycle
-        return ramp * self._rate_live + (1.0 - ramp) * capacity
+        # The average started from nothing: scaled up by the share of its
+        # memory that has elapsed, it is unbiased from the first minutes on.
+        measured = self._rate_live / max(1e-3, 1.0 - math.exp(-age / _LIVE_TAU))
+        return ramp * measured + (1.0 - ramp) * capacity
 
     def refresh(self, snapshot: Snapshot) -> bool:
         """Re-fit the duration curves if due; True when they changed."""

@@ -1,3 +1,4 @@
+import math
 import random
 
 from hypothesis import given, settings
@@ -5,7 +6,8 @@ from hypothesis import strategies as st
 
 from engine.dialer.pacing.budget import allowed_rate
 from engine.dialer.pacing.estimators import AnswerRate, Histogram, Survival
-from engine.dialer.pacing.stats import AbandonLedger
+from engine.dialer.pacing.stats import AbandonLedger, CampaignStats
+from engine.dialer.pacing.tail import count_cdf, spendable
 
 
 def test_answer_rate_learns_the_rate() -> None:
@@ -20,6 +22,39 @@ def test_answer_rate_learns_the_rate() -> None:
 def test_answer_rate_is_cautious_with_little_data() -> None:
     est = AnswerRate(prior=0.25)
     assert est.upper(1.0) > 0.3
+
+
+def test_answer_rate_ignores_chance_runs_on_a_long_shift() -> None:
+    # A day of a large team on a poor list: chance runs of answers must not
+    # restart the estimate from a wild recent share.
+    est = AnswerRate(prior=0.25)
+    rng = random.Random(5)
+    worst = 0.0
+    for i in range(40_000):
+        est.add(rng.random() < 0.15)
+        if i > 2000:
+            worst = max(worst, abs(est.mean() - 0.15))
+    assert worst < 0.04
+
+
+def test_answer_rate_batch_order_does_not_matter() -> None:
+    # A round's failures come back before its answers: fed as one batch, the
+    # outcomes cannot look like a jump.
+    est = AnswerRate(prior=0.25)
+    est.add_batch(90, 260)
+    assert est.jumps == 0
+    assert abs(est.mean() - 0.35) < 0.02
+
+
+def test_answer_rate_follows_a_jump_down() -> None:
+    est = AnswerRate(prior=0.25)
+    rng = random.Random(6)
+    for _ in range(1500):
+        est.add(rng.random() < 0.30)
+    for _ in range(600):
+        est.add(rng.random() < 0.15)
+    assert est.jumps >= 1
+    assert est.mean() < 0.2
 
 
 def test_answer_rate_follows_a_jump_up() -> None:
@@ -74,13 +109,71 @@ def test_histogram_quantiles_invert_the_cdf() -> None:
 )
 @settings(max_examples=60, deadline=None)
 def test_budget_shrinks_as_abandons_accumulate(live: int, extra: int, expected: float) -> None:
-    low = allowed_rate(0.03, live, 0, expected, z=1.5, burst=2.0)
-    high = allowed_rate(0.03, live, extra, expected, z=1.5, burst=2.0)
+    low = allowed_rate(0.03, live, 0, expected, eps=0.05, burst=2.0)
+    high = allowed_rate(0.03, live, extra, expected, eps=0.05, burst=2.0)
     assert 0.0 <= high <= low <= 0.03
 
 
 def test_budget_is_zero_once_spent() -> None:
-    assert allowed_rate(0.04, 100, 10, 20.0, z=1.5, burst=2.0) == 0.0
+    assert allowed_rate(0.04, 100, 10, 20.0, eps=0.05, burst=2.0) == 0.0
+
+
+def test_budget_counts_whole_abandons() -> None:
+    # 4 % of 90 live answers is 3 abandons, not 3.6: with 3 spent, nothing is left.
+    assert allowed_rate(0.04, 85, 3, 5.0, eps=0.05, burst=1.0) == 0.0
+    assert allowed_rate(0.04, 85, 2, 5.0, eps=0.05, burst=1.0) > 0.0
+
+
+def test_budget_counts_calls_already_dialled() -> None:
+    free = allowed_rate(0.04, 40, 1, 50.0, eps=0.05, burst=1.5)
+    assert allowed_rate(0.04, 40, 1, 50.0, eps=0.05, burst=1.5, committed=0.3) < free
+
+
+@given(m=st.integers(0, 80), burst=st.floats(1.0, 3.0), eps=st.floats(0.01, 0.3))
+@settings(max_examples=60, deadline=None)
+def test_spendable_keeps_the_tail_under_eps(m: int, burst: float, eps: float) -> None:
+    mean = spendable(m, burst, eps)
+    assert 0.0 <= mean <= m + 1
+    if 0 < m <= 60:
+        assert 1.0 - count_cdf(m, mean, burst) <= eps + 1e-6
+        assert 1.0 - count_cdf(m, mean * 1.05 + 1e-3, burst) > eps
+
+
+def test_clustered_abandons_allow_less() -> None:
+    assert spendable(3, 2.0, 0.05) < spendable(3, 1.0, 0.05)
+    assert spendable(20, 1.5, 0.05) > spendable(3, 1.5, 0.05)
+
+
+def test_count_cdf_is_poisson_without_clusters() -> None:
+    assert abs(count_cdf(0, 2.0, 1.0) - math.exp(-2.0)) < 1e-12
+    # Negative binomial with variance / mean 2: mean 1 gives P(0) = 1/2.
+    assert abs(count_cdf(0, 1.0, 2.0) - 0.5) < 1e-12
+
+
+def test_answer_rate_waits_for_a_round_to_settle() -> None:
+    # Busy and invalid numbers fail within seconds, answers take ten: outcomes
+    # are counted only once every call of their round has surely resolved.
+    stats = CampaignStats(0.0)
+    for _ in range(30):
+        stats.record_failure(3.0, 3.0)
+    assert stats.answer.observations == 0
+    for _ in range(10):
+        stats.record_live(10.0, 10.0)
+    for _ in range(60):
+        stats.record_failure(25.0, 25.0)
+    stats.settle(10.0 + stats.maturity)
+    assert stats.answer.observations == 100
+    assert abs(stats.answer.mean() - (10 + 3) / (100 + 12)) < 1e-9
+
+
+def test_ledger_learns_how_abandons_cluster() -> None:
+    alone, paired = AbandonLedger(0.0), AbandonLedger(0.0)
+    for i in range(40):
+        alone.resolved(100.0 * i, abandoned=True)
+        paired.resolved(100.0 * i, abandoned=True)
+        paired.resolved(100.0 * i + 1.0, abandoned=True)
+    assert alone.burstiness() < 1.1
+    assert paired.burstiness() > 1.8
 
 
 def test_ledger_counts_by_clock_hour_of_the_answer() -> None:
