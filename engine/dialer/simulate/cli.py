@@ -39,6 +39,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"scenario ids or TOML paths (default: {' '.join(builtin_ids())})",
     )
     parser.add_argument("--seeds", type=int, help="seeds per scenario (default: the file's)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="first seed (default 0): other seeds give call lists the benchmark never saw",
+    )
     parser.add_argument("--hours", type=float, help="shift length (default: the file's)")
     parser.add_argument(
         "--policy",
@@ -60,8 +66,15 @@ def run(args: argparse.Namespace) -> int:
             raise DialspoolError("--seeds must be at least 1")
         if args.hours is not None and args.hours <= 0:
             raise DialspoolError("--hours must be positive")
+        if args.first_seed < 0:
+            raise DialspoolError("--first-seed must not be negative")
         results = run_many(
-            scenarios, args.policy or DEFAULT_POLICIES, args.seeds, args.hours, args.jobs
+            scenarios,
+            args.policy or DEFAULT_POLICIES,
+            seeds=args.seeds,
+            hours=args.hours,
+            jobs=args.jobs,
+            first_seed=args.first_seed,
         )
         print(format_table(summarize(results)))
         if args.json:

@@ -92,11 +92,15 @@ def _run_job(job: tuple[Scenario, str, int, float | None]) -> RunResult:
 def run_many(
     scenarios: Iterable[Scenario],
     policies: Iterable[str],
+    *,
     seeds: int | None = None,
     hours: float | None = None,
     jobs: int = 1,
+    first_seed: int = 0,
 ) -> list[RunResult]:
-    """Every scenario x policy x seed (seeds 0..n-1; n from the scenario if None)."""
+    """Every scenario x policy x seed (seeds first_seed.. first_seed + n - 1; n
+    from the scenario if None). Seeds other than the benchmark's 0..9 check
+    that a result holds on call lists it was not tuned on."""
     policies = list(policies)
     for policy in policies:
         if policy not in POLICY_NAMES:
@@ -105,7 +109,7 @@ def run_many(
         (sc, policy, seed, hours)
         for sc in scenarios
         for policy in policies
-        for seed in range(sc.seeds if seeds is None else seeds)
+        for seed in range(first_seed, first_seed + (sc.seeds if seeds is None else seeds))
     ]
     if jobs <= 1:
         return [_run_job(job) for job in work]

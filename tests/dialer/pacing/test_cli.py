@@ -39,3 +39,11 @@ def test_add_parser_registers_simulate() -> None:
 def test_unknown_scenario_is_reported(capsys: object) -> None:
     assert cli.main(["S9", "--hours", "0.1"]) == 2
     assert "no scenario" in capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+def test_first_seed_moves_the_seed_range(tmp_path: Path) -> None:
+    out = tmp_path / "runs.json"
+    argv = ["S1", "--seeds", "2", "--first-seed", "100", "--hours", "0.05",
+            "--policy", "progressive", "--json", str(out)]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert sorted(r["seed"] for r in json.loads(out.read_text())) == [100, 101]
