@@ -10,6 +10,7 @@ import time
 from typing import TextIO
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from engine.app import create_app
 from engine.clock import LoopClock
@@ -19,6 +20,7 @@ from engine.dialer.campaign_service import CampaignService
 from engine.http.keys import DB
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.http.routes.live import CampaignLive, campaign_figures
+from engine.store import agents as agent_store
 from engine.store import spool as spool_store
 from engine.store.db import create_engine
 from engine.telephony import RUNTIME, Runtime
@@ -37,10 +39,8 @@ def _line(figures: CampaignLive | None, elapsed: float, spool: dict[str, int]) -
     )
 
 
-async def _log_in_agents(runtime: Runtime, setup: DemoSetup, config: Config) -> None:
-    async with create_engine(config.database.url.get_secret_value()).connect() as conn:
-        from engine.store import agents as agent_store
-
+async def _log_in_agents(runtime: Runtime, setup: DemoSetup, db: AsyncEngine) -> None:
+    async with db.connect() as conn:
         for agent_id in setup.agent_ids:
             agent = await agent_store.get_agent(conn, agent_id)
             await runtime.sessions.login(
@@ -81,7 +81,7 @@ async def run_demo(
     try:
         async with asyncio.timeout(15):
             await runtime.ari.wait_connected()
-        await _log_in_agents(runtime, setup, config)
+        await _log_in_agents(runtime, setup, app[DB])
         await campaigns.transition(setup.campaign_id, "start")
         runtime.dialer.refresh()
         spool: dict[str, int] = {}
