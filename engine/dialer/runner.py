@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from engine.agents.router import Router
@@ -37,6 +38,12 @@ from engine.dialer.pacing import (
     PredictiveConfig,
     Progressive,
     Snapshot,
+)
+from engine.dialer.pacing.history import (
+    LEARN_LIMIT,
+    LEARN_SECONDS,
+    PastCall,
+    stats_from_history,
 )
 from engine.dialer.screenpop import crm_link
 from engine.dialer.spool import (
@@ -97,6 +104,18 @@ def pacing_policy(campaign: Campaign) -> PacingPolicy:
             )
         )
     return NoDialling()
+
+
+def _past_call(row: RowMapping) -> PastCall:
+    live = row["outcome"] in _LIVE
+    answered, bridged, ended = row["answered_at"], row["bridged_at"], row["ended_at"]
+    return PastCall(
+        dialled_at=row["created_at"].timestamp(),
+        live=live,
+        answered_at=answered.timestamp() if live and answered is not None else None,
+        abandoned=row["outcome"] == Outcome.ABANDONED,
+        talk=(ended - bridged).total_seconds() if bridged is not None and ended else None,
+    )
 
 
 # Service level: the share of answered callers connected within this many seconds.
@@ -182,6 +201,7 @@ class CampaignRunner:
 
     async def run(self) -> None:
         clock = self._deps.clock
+        await self._learn_from_history()
         next_sweep = clock.now()
         while not self._stopping:
             if self.campaign.status == "running":
@@ -194,6 +214,22 @@ class CampaignRunner:
                     log.exception("campaign %s: dialling round failed", self.campaign.name)
             await first_of(self._wake.wait(), clock.sleep(self.policy.interval))
             self._wake.clear()
+
+    async def _learn_from_history(self) -> None:
+        """Start the pacing from the campaign's own recent calls (learnt rates, and
+        the abandons of the last 24 hours kept on the books), not from nothing."""
+        now = self._deps.clock.now()
+        try:
+            async with self._deps.db.connect() as conn:
+                rows = await call_store.pacing_history(
+                    conn, self.id, utc_datetime(now - LEARN_SECONDS), LEARN_LIMIT
+                )
+        except Exception:
+            # Generic priors are the cautious start: a failed read costs occupancy only.
+            log.exception("campaign %s: reading its call history failed", self.campaign.name)
+            return
+        wrap = float(self.campaign.wrapup_seconds)
+        self.stats = stats_from_history(now, map(_past_call, rows), wrap_mean=wrap)
 
     def stop(self) -> None:
         self._stopping = True

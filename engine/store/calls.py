@@ -71,6 +71,31 @@ async def open_calls(conn: AsyncConnection) -> list[RowMapping]:
     return list(result.mappings())
 
 
+async def pacing_history(
+    conn: AsyncConnection, campaign_id: int, since: datetime, limit: int
+) -> list[RowMapping]:
+    """The campaign's finished outbound attempts since `since`, newest first, at
+    most `limit`: what its pacing starts from (`engine.dialer.pacing.history`)."""
+    result = await conn.execute(
+        select(
+            calls.c.created_at,
+            calls.c.answered_at,
+            calls.c.bridged_at,
+            calls.c.ended_at,
+            calls.c.outcome,
+        )
+        .where(
+            calls.c.campaign_id == campaign_id,
+            calls.c.direction == "outbound",
+            calls.c.created_at >= since,
+            calls.c.outcome.is_not(None),
+        )
+        .order_by(calls.c.created_at.desc())
+        .limit(limit)
+    )
+    return list(result.mappings())
+
+
 async def get_call(conn: AsyncConnection, uuid: str) -> RowMapping | None:
     return (await conn.execute(select(calls).where(calls.c.uuid == uuid))).mappings().first()
 

@@ -68,6 +68,10 @@ The predictive method
    calibration prior above 1, the first hour's own 3 % budget with its
    margin (about 0.8 % aimed for 5 agents, 2.4 % for 100), and a live-answer
    rate projected from 75 % of the agents' capacity until measured.
+   A campaign with a history (a restart, a second day) starts from it
+   instead (`history`): its week's answer rate and talk time as priors worth
+   up to 200 dials and 50 talks, and its last 24 hours of live answers and
+   abandons kept in the hour and day budgets.
 """
 
 from engine.dialer.pacing.budget import Caps

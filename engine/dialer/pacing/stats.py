@@ -94,6 +94,16 @@ class AbandonLedger:
         if answered_at < self.start + HOUR:
             self.first_abandoned += 1
 
+    def carry(self, answered_at: float, abandoned: bool) -> None:
+        """A live answer from before this ledger started (a restart): it counts
+        in its clock hour and in the day, never in the first hour."""
+        h = int(answered_at // HOUR)
+        self.live[h] = self.live.get(h, 0) + 1
+        self.day_live += 1
+        if abandoned:
+            self.abandoned[h] = self.abandoned.get(h, 0) + 1
+            self.day_abandoned += 1
+
     def hour(self, now: float) -> tuple[int, int]:
         """(live, abandoned) so far in the clock hour holding `now`."""
         h = int(now // HOUR)
