@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
 
 from engine.app import create_app
+from engine.config import Config
 from engine.sim.profiles import lab_profile
 from engine.sim.server import RunningSim, start_sim
 from engine.sim.world import Profile
@@ -21,6 +22,9 @@ from engine.store.tables import contacts, spool_destinations, spool_entries
 from engine.telephony import RUNTIME, Runtime
 from tests.conftest import make_config
 from tests.helpers import bearer, user_token
+
+# Open around the clock: the tests run at any hour.
+ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
 
 
 @dataclass
@@ -38,22 +42,42 @@ class Stack:
         assert response.status == status, f"{method} {path}: {await response.text()}"
         return None if response.status == 204 else await response.json()
 
+    async def campaign(self, settings: dict[str, Any]) -> Any:
+        """A campaign with `settings` (a name at least) on a new contact database of
+        one phone field, open around the clock unless `settings` say otherwise."""
+        db = await self.api(
+            "POST",
+            "/v1/contact-databases",
+            {"name": f"{settings['name']} leads", "fields": ["phone"], "main_phone_field": "phone"},
+            status=201,
+        )
+        body = {"contact_database_id": db["id"], "rule_pack": "custom", "custom_rule_pack": ALWAYS}
+        return await self.api("POST", "/v1/campaigns", body | settings, status=201)
+
+
+def sim_config(db_url: str, sim: RunningSim, **sections: dict[str, object]) -> Config:
+    """A test config with ARI pointed at `sim`; `sections` add to it or override it."""
+    return make_config(
+        db_url,
+        **{
+            "ari": {
+                "enabled": "true",
+                "url": sim.ari_url,
+                "username": "dialspool",
+                "password": "dialspool",
+            },
+            "http": {"shutdown_grace_seconds": 5},
+            **sections,
+        },
+    )
+
 
 @asynccontextmanager
 async def engine_with_sim(
     db_url: str, *, time_scale: float = 10.0, profile: Profile | None = None
 ) -> AsyncIterator[Stack]:
     sim = await start_sim(profile=profile or lab_profile(), time_scale=time_scale, seed=7)
-    config = make_config(
-        db_url,
-        ari={
-            "enabled": "true",
-            "url": sim.ari_url,
-            "username": "dialspool",
-            "password": "dialspool",
-        },
-        http={"shutdown_grace_seconds": 5},
-    )
+    config = sim_config(db_url, sim)
     client = TestClient(TestServer(create_app(config)))
     await client.start_server()
     try:

@@ -13,7 +13,6 @@ outcome = "machine"
 ring = 1.0
 talk = 20.0
 """
-ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
 
 
 async def test_machines_are_detected_and_people_routed(db_url: str) -> None:
@@ -21,25 +20,13 @@ async def test_machines_are_detected_and_people_routed(db_url: str) -> None:
     # First match wins: the machines' rule goes ahead of the lab's catch-all.
     profile = lab.model_copy(update={"numbers": parse_profile(MACHINES).numbers + lab.numbers})
     async with engine_with_sim(db_url, profile=profile) as stack:
-        db = await stack.api(
-            "POST",
-            "/v1/contact-databases",
-            {"name": "d", "fields": ["phone"], "main_phone_field": "phone"},
-            status=201,
-        )
-        campaign = await stack.api(
-            "POST",
-            "/v1/campaigns",
+        campaign = await stack.campaign(
             {
                 "name": "amd",
                 "mode": "progressive",
-                "contact_database_id": db["id"],
                 "amd_enabled": True,
                 "wrapup_seconds": 0,
-                "rule_pack": "custom",
-                "custom_rule_pack": ALWAYS,
-            },
-            status=201,
+            }
         )
         agent = await stack.api(
             "POST", "/v1/agents", {"name": "a", "endpoint": "PJSIP/9001"}, status=201
@@ -48,7 +35,9 @@ async def test_machines_are_detected_and_people_routed(db_url: str) -> None:
             "PUT", f"/v1/campaigns/{campaign['id']}/agents", {"agent_ids": [agent["id"]]}
         )
         await stack.api("POST", f"/v1/agents/{agent['id']}/login", {})
-        await add_leads(db_url, campaign["id"], db["id"], [["8001"], ["1001"]])
+        await add_leads(
+            db_url, campaign["id"], campaign["contact_database_id"], [["8001"], ["1001"]]
+        )
         await stack.api("POST", f"/v1/campaigns/{campaign['id']}/start")
 
         async def both_ended() -> dict[str, int] | None:

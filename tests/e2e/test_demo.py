@@ -20,7 +20,7 @@ from engine.sim.server import start_sim
 from engine.sim.world import load_profile
 from engine.store.db import create_engine
 from engine.store.tables import calls, spool_entries
-from tests.conftest import make_config
+from tests.e2e.support import sim_config
 
 AGENTS = 10
 LEADS = 500
@@ -28,15 +28,8 @@ LEADS = 500
 
 async def test_demo_runs_a_predictive_campaign_and_accounts_for_every_lead(db_url: str) -> None:
     sim = await start_sim(profile=load_profile("engine/demo/profile.toml"), time_scale=10.0, seed=1)
-    config = make_config(
-        db_url,
-        ari={
-            "enabled": "true",
-            "url": sim.ari_url,
-            "username": "dialspool",
-            "password": "dialspool",
-        },
-        http={"host": "127.0.0.1", "port": 0, "shutdown_grace_seconds": 5},
+    config = sim_config(
+        db_url, sim, http={"host": "127.0.0.1", "port": 0, "shutdown_grace_seconds": 5}
     )
     out = io.StringIO()
     try:

@@ -9,31 +9,17 @@ from engine.store.db import create_engine
 from engine.store.tables import calls
 from tests.e2e.support import add_leads, engine_with_sim, eventually
 
-ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
-
 
 async def test_callers_nobody_takes_hear_the_safe_harbour_message(db_url: str) -> None:
     async with engine_with_sim(db_url) as stack:
-        db = await stack.api(
-            "POST",
-            "/v1/contact-databases",
-            {"name": "leads", "fields": ["phone"], "main_phone_field": "phone"},
-            status=201,
-        )
-        campaign = await stack.api(
-            "POST",
-            "/v1/campaigns",
+        campaign = await stack.campaign(
             {
                 "name": "power",
                 "mode": "power",
                 "power_ratio": 3.0,
                 "drop_time_seconds": 0.5,
                 "safe_harbour_sound": "sound:please-hold",
-                "contact_database_id": db["id"],
-                "rule_pack": "custom",
-                "custom_rule_pack": ALWAYS,
-            },
-            status=201,
+            }
         )
         agent = await stack.api(
             "POST", "/v1/agents", {"name": "solo", "endpoint": "PJSIP/9001"}, status=201
@@ -44,7 +30,9 @@ async def test_callers_nobody_takes_hear_the_safe_harbour_message(db_url: str) -
         assert (await stack.api("POST", f"/v1/agents/{agent['id']}/login", {}))["state"] == "idle"
         # 5xxx answer after 1 s (0.1 s here) and stay up: one reaches the agent, the
         # other two wait for nobody.
-        await add_leads(db_url, campaign["id"], db["id"], [["5001"], ["5002"], ["5003"]])
+        await add_leads(
+            db_url, campaign["id"], campaign["contact_database_id"], [["5001"], ["5002"], ["5003"]]
+        )
         await stack.api("POST", f"/v1/campaigns/{campaign['id']}/start")
 
         async def settled() -> bool:

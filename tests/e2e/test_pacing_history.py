@@ -11,8 +11,6 @@ from engine.store.db import create_engine
 from engine.store.tables import calls
 from tests.e2e.support import engine_with_sim, eventually
 
-ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
-
 
 async def _history(db_url: str, campaign_id: int, answered_at: datetime) -> None:
     """400 attempts an hour ago and more: 120 people, 4 of them abandoned, talks of 80 s;
@@ -69,24 +67,12 @@ async def test_a_restarted_campaign_learns_from_and_answers_for_its_past_calls(
     db_url: str,
 ) -> None:
     async with engine_with_sim(db_url) as stack:
-        db = await stack.api(
-            "POST",
-            "/v1/contact-databases",
-            {"name": "leads", "fields": ["phone"], "main_phone_field": "phone"},
-            status=201,
-        )
-        campaign = await stack.api(
-            "POST",
-            "/v1/campaigns",
+        campaign = await stack.campaign(
             {
                 "name": "again",
                 "mode": "predictive",
                 "wrapup_seconds": 30,
-                "contact_database_id": db["id"],
-                "rule_pack": "custom",
-                "custom_rule_pack": ALWAYS,
-            },
-            status=201,
+            }
         )
         answered_at = datetime.now(UTC) - timedelta(hours=1)
         await _history(db_url, campaign["id"], answered_at)

@@ -8,29 +8,15 @@ from engine.store.db import create_engine
 from engine.store.tables import spool_entries
 from tests.e2e.support import add_leads, engine_with_sim, eventually
 
-ALWAYS = {"windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]}
-
 
 async def test_next_dial_skip(db_url: str) -> None:
     async with engine_with_sim(db_url) as stack:
-        db = await stack.api(
-            "POST",
-            "/v1/contact-databases",
-            {"name": "d", "fields": ["phone"], "main_phone_field": "phone"},
-            status=201,
-        )
-        campaign = await stack.api(
-            "POST",
-            "/v1/campaigns",
+        campaign = await stack.campaign(
             {
                 "name": "preview",
                 "mode": "preview",
-                "contact_database_id": db["id"],
                 "wrapup_seconds": 0,
-                "rule_pack": "custom",
-                "custom_rule_pack": ALWAYS,
-            },
-            status=201,
+            }
         )
         agent = await stack.api(
             "POST", "/v1/agents", {"name": "a", "endpoint": "PJSIP/9001"}, status=201
@@ -39,7 +25,9 @@ async def test_next_dial_skip(db_url: str) -> None:
             "PUT", f"/v1/campaigns/{campaign['id']}/agents", {"agent_ids": [agent["id"]]}
         )
         await stack.api("POST", f"/v1/agents/{agent['id']}/login", {})
-        first, second = await add_leads(db_url, campaign["id"], db["id"], [["1001"], ["1002"]])
+        first, second = await add_leads(
+            db_url, campaign["id"], campaign["contact_database_id"], [["1001"], ["1002"]]
+        )
         base = f"/v1/agents/{agent['id']}/preview"
         not_running = await stack.client.post(
             f"{base}/next", json={"campaign_id": campaign["id"]}, headers=stack.admin

@@ -11,27 +11,13 @@ from tests.e2e.support import add_leads, engine_with_sim, eventually
 
 async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_url: str) -> None:
     async with engine_with_sim(db_url) as stack:
-        db = await stack.api(
-            "POST",
-            "/v1/contact-databases",
-            {"name": "leads", "fields": ["phone"], "main_phone_field": "phone"},
-            status=201,
-        )
-        campaign = await stack.api(
-            "POST",
-            "/v1/campaigns",
+        campaign = await stack.campaign(
             {
                 "name": "e2e",
                 "mode": "progressive",
-                "contact_database_id": db["id"],
                 "dial_template": "PJSIP/{number}@trunk",
                 "wrapup_seconds": 0,
-                "rule_pack": "custom",
-                "custom_rule_pack": {
-                    "windows": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "23:59"}]
-                },
-            },
-            status=201,
+            }
         )
         agents = []
         for ext in ("9001", "9002"):
@@ -53,7 +39,7 @@ async def test_answered_calls_reach_agents_and_every_lead_is_accounted_for(db_ur
             assert status["state"] == "idle", status
         # 1xxx answers and talks briefly, 2xxx is busy, 4xxx congested.
         numbers = [["1001"], ["1002"], ["1003"], ["2001"], ["4001"]]
-        await add_leads(db_url, campaign["id"], db["id"], numbers)
+        await add_leads(db_url, campaign["id"], campaign["contact_database_id"], numbers)
         await stack.api("POST", f"/v1/campaigns/{campaign['id']}/start")
 
         async def all_done() -> bool:

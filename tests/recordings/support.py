@@ -29,6 +29,7 @@ from engine.store import recordings as store
 from engine.store.tables import agents, calls, campaigns, recordings, users
 from engine.telephony import RUNTIME, Runtime
 from tests.conftest import make_config
+from tests.e2e.support import sim_config
 from tests.helpers import add_user, bearer, user_token
 
 SECRET = "test-secret-0123456789abcdef"
@@ -201,17 +202,7 @@ class SimStack:
 async def engine_with_sim(db_url: str, root: Path, **recordings: object) -> AsyncIterator[SimStack]:
     """As tests/e2e/support.py, with the recordings feature installed."""
     sim = await start_sim(profile=lab_profile(), time_scale=10.0, seed=7)
-    config = make_config(
-        db_url,
-        ari={
-            "enabled": "true",
-            "url": sim.ari_url,
-            "username": "dialspool",
-            "password": "dialspool",
-        },
-        http={"shutdown_grace_seconds": 5},
-        recordings={"path": root, **recordings},
-    )
+    config = sim_config(db_url, sim, recordings={"path": root, **recordings})
     app = create_app(config)
     api = Api()
     recording_routes.register(api)
