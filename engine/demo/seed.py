@@ -92,7 +92,7 @@ async def seed(db: AsyncEngine, clock: Clock, *, agents_count: int, leads: int) 
             wrapup_seconds=1,
             drop_time_seconds=2.0,
             abandon_cap_percent=3.0,
-            abandon_set_point_percent=2.5,
+            abandon_set_point_percent=2.75,
             rule_pack="custom",
             custom_rule_pack=ALWAYS,
             crm_url_template="https://crm.example/contacts/{external_id}",

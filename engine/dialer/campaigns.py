@@ -50,8 +50,11 @@ class CampaignSettings(BaseModel):
     ring_timeout_seconds: int = Field(25, ge=15, le=120)
     max_lines_per_agent: int = Field(3, ge=1, le=10)
     power_ratio: float = Field(1.0, ge=1.0, le=10.0)
+    # Predictive: the cap is the limit for the day and the first hour (a clock hour
+    # may reach one point more); the set point is the day's steady rate aimed at,
+    # under the cap so that an unlucky hour does not take the day over it.
     abandon_cap_percent: float = Field(3.0, gt=0, le=100)
-    abandon_set_point_percent: float = Field(2.5, gt=0, le=100)
+    abandon_set_point_percent: float = Field(2.75, gt=0, le=100)
     drop_time_seconds: float = Field(2.0, gt=0, le=30)
     safe_harbour_sound: str = Field("sound:vm-goodbye", max_length=255)
     amd_enabled: bool = False

@@ -101,6 +101,7 @@ def pacing_policy(campaign: Campaign) -> PacingPolicy:
             PredictiveConfig(
                 caps=Caps(day=cap, hour=cap + 0.01, first_hour=cap),
                 drop_time=campaign.drop_time_seconds,
+                day_aim=min(1.0, campaign.abandon_set_point_percent / campaign.abandon_cap_percent),
             )
         )
     return NoDialling()
@@ -115,6 +116,17 @@ def _past_call(row: RowMapping) -> PastCall:
         answered_at=answered.timestamp() if live and answered is not None else None,
         abandoned=row["outcome"] == Outcome.ABANDONED,
         talk=(ended - bridged).total_seconds() if bridged is not None and ended else None,
+    )
+
+
+def _pacing_settings(campaign: Campaign) -> tuple[object, ...]:
+    """What `pacing_policy` reads: a change to any of them makes a new policy."""
+    return (
+        campaign.mode,
+        campaign.power_ratio,
+        campaign.abandon_cap_percent,
+        campaign.abandon_set_point_percent,
+        campaign.drop_time_seconds,
     )
 
 
@@ -184,11 +196,7 @@ class CampaignRunner:
 
     def update(self, campaign: Campaign) -> None:
         """New settings; the pacing keeps what it learnt unless its settings changed."""
-        if (campaign.mode, campaign.power_ratio, campaign.abandon_cap_percent) != (
-            self.campaign.mode,
-            self.campaign.power_ratio,
-            self.campaign.abandon_cap_percent,
-        ):
+        if _pacing_settings(campaign) != _pacing_settings(self.campaign):
             self.policy = pacing_policy(campaign)
         self.campaign = campaign
         self._view = CampaignView.from_row(campaign.model_dump(), campaign.custom_rule_pack)

@@ -209,7 +209,7 @@ campaigns = Table(
     Column("max_lines_per_agent", Integer, nullable=False, server_default="3"),
     Column("power_ratio", Float, nullable=False, server_default="1.0"),
     Column("abandon_cap_percent", Float, nullable=False, server_default="3.0"),
-    Column("abandon_set_point_percent", Float, nullable=False, server_default="2.5"),
+    Column("abandon_set_point_percent", Float, nullable=False, server_default="2.75"),
     Column("drop_time_seconds", Float, nullable=False, server_default="2.0"),
     Column("safe_harbour_sound", String(255), nullable=False, server_default="sound:vm-goodbye"),
     Column("amd_enabled", Boolean, nullable=False, server_default=text("false")),
