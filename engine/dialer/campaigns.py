@@ -12,7 +12,7 @@ from engine.dialer.windows import rule_pack
 from engine.errors import ValidationFailed
 
 Mode = Literal["preview", "progressive", "power", "predictive", "inbound"]
-RulePackName = Literal["us_tcpa", "uk_ofcom", "fr", "custom"]
+RulePackName = Literal["us_tcpa", "us_states", "uk_ofcom", "fr", "custom"]
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -62,7 +62,7 @@ class CampaignSettings(BaseModel):
     wrapup_seconds: int = Field(10, ge=0, le=3600)
     hours: list[OpeningHours] = Field(default_factory=list)
     timezone: str = "UTC"
-    rule_pack: RulePackName = "us_tcpa"
+    rule_pack: RulePackName = "us_states"
     custom_rule_pack: dict[str, Any] | None = Field(
         None, description='for rule_pack "custom": {"windows": [...], "holidays": [...]}'
     )

@@ -244,7 +244,7 @@ def _next_eligible(
         if None in lifts:
             continue
         start = max([earliest, *(d for d in lifts if d is not None)])
-        window = (campaign.rule_pack.window, _zones(entry, dest, state))
+        window = (campaign.rule_pack.window_for(dest.number), _zones(entry, dest, state))
         opens = next_open_all([hours, window], start)
         if opens is not None and (best is None or opens < best):
             best = opens
@@ -321,7 +321,8 @@ def _number_cap(entry: SpoolEntryView, dest: DestinationView, state: _Round) -> 
 
 
 def _rolling_cap(entry: SpoolEntryView, dest: DestinationView, state: _Round) -> Reason | None:
-    caps = [c for c in (state.campaign.caps.rolling, state.campaign.rule_pack.rolling_cap) if c]
+    own = state.campaign.caps.rolling
+    caps = [*((own,) if own else ()), *state.campaign.rule_pack.rolling_caps_for(dest.number)]
     lifts = []
     for cap in caps:
         times = [a.at for a in _attempts(dest, state) if state.now - a.at < cap.window]
@@ -355,9 +356,9 @@ def _machine_block(entry: SpoolEntryView, dest: DestinationView, state: _Round) 
 def _window(entry: SpoolEntryView, dest: DestinationView, state: _Round) -> Reason | None:
     zones = _zones(entry, dest, state)
     pack = state.campaign.rule_pack
-    if is_callable(pack, zones, state.now):
+    if is_callable(pack, dest.number, zones, state.now):
         return None
-    opens = next_window_start(pack, zones, state.now) if state.explain else None
+    opens = next_window_start(pack, dest.number, zones, state.now) if state.explain else None
     return Reason(Block.OUTSIDE_CALLING_WINDOW, opens, dest.position)
 
 

@@ -13,8 +13,9 @@ every check is conservative: the window must hold in all of them.
 Rule packs and their sources (our reading; have counsel confirm for your use):
 
 - ``us_tcpa``: 47 CFR 64.1200(c)(1), no telephone solicitation before 8 a.m.
-  or after 9 p.m. at the called party's location; every day. State laws that
-  are stricter (hours, holidays) are not modelled: use ``custom``.
+  or after 9 p.m. at the called party's location; every day.
+- ``us_states``: ``us_tcpa``, narrowed for the callees of states whose laws
+  are stricter (hours, Sundays, attempts per 24 hours): see `us_states`.
 - ``uk_ofcom``: Ofcom's persistent-misuse policy (2016 statement) sets no
   statutory hours; we follow common UK practice, Monday–Friday 08:00–21:00,
   Saturday–Sunday 09:00–21:00, no bank-holiday rule. Its abandoned-call (72 h)
@@ -41,6 +42,7 @@ from phonenumbers import timezone as phone_timezones
 
 from engine.dialer.holidays import french_public_holidays
 from engine.dialer.policy import RollingCap
+from engine.dialer.us_states import STATE_RULES, StateRule, state_rule
 from engine.errors import ValidationFailed
 
 MINUTES_PER_DAY = 24 * 60
@@ -122,11 +124,36 @@ ALWAYS_OPEN = WeeklySchedule(days=((TimeRange(0, MINUTES_PER_DAY),),) * 7)
 
 
 @dataclass(frozen=True)
+class RegionalRule:
+    """Where a callee's region (a US state) is stricter than its pack."""
+
+    window: WeeklySchedule
+    rolling_cap: RollingCap | None = None
+
+
+@dataclass(frozen=True)
 class RulePack:
     name: str
     window: WeeklySchedule
     # A legal cap on attempts per callee, applied on top of the campaign's own caps.
     rolling_cap: RollingCap | None = None
+    # Stricter rules for the callees of some regions, found by their number.
+    regional: Callable[[str], RegionalRule | None] | None = None
+    # Every cap `regional` may apply: how far back attempts must be read.
+    regional_caps: tuple[RollingCap, ...] = ()
+
+    def window_for(self, number: str) -> WeeklySchedule:
+        rule = self.regional(number) if self.regional else None
+        return rule.window if rule else self.window
+
+    def rolling_caps_for(self, number: str) -> tuple[RollingCap, ...]:
+        rule = self.regional(number) if self.regional else None
+        caps = (self.rolling_cap, rule.rolling_cap if rule else None)
+        return tuple(cap for cap in caps if cap is not None)
+
+    @property
+    def all_rolling_caps(self) -> tuple[RollingCap, ...]:
+        return (*((self.rolling_cap,) if self.rolling_cap else ()), *self.regional_caps)
 
 
 def _every_day(*ranges: TimeRange) -> tuple[tuple[TimeRange, ...], ...]:
@@ -148,7 +175,35 @@ FR = RulePack(
     ),
     rolling_cap=RollingCap(4, timedelta(days=30)),
 )
-RULE_PACKS: Mapping[str, RulePack] = {pack.name: pack for pack in (US_TCPA, UK_OFCOM, FR)}
+
+
+def _state_rule(rule: StateRule) -> RegionalRule:
+    weekdays = TimeRange.parse(*rule.monday_to_saturday)
+    sunday = (TimeRange.parse(*rule.sunday),) if rule.sunday else ()
+    window = WeeklySchedule(((weekdays,),) * 6 + (sunday,))
+    # Every state's hours lie within the federal ones: the state's window is the pack's.
+    federal = US_TCPA.window.days[0][0]
+    assert all(federal.start <= r.start and r.end <= federal.end for r in (weekdays, *sunday))
+    return RegionalRule(window, rule.rolling_cap)
+
+
+_STATES: Mapping[str, RegionalRule] = {rule.state: _state_rule(rule) for rule in STATE_RULES}
+
+
+def _us_state(number: str) -> RegionalRule | None:
+    rule = state_rule(number)
+    return _STATES[rule.state] if rule else None
+
+
+US_STATES = RulePack(
+    "us_states",
+    US_TCPA.window,
+    regional=_us_state,
+    regional_caps=tuple({r.rolling_cap for r in STATE_RULES if r.rolling_cap}),
+)
+RULE_PACKS: Mapping[str, RulePack] = {
+    pack.name: pack for pack in (US_TCPA, US_STATES, UK_OFCOM, FR)
+}
 
 
 def rule_pack(name: str, custom: Mapping[str, Any] | None = None) -> RulePack:
@@ -370,18 +425,20 @@ def _changes(place: ZoneInfo, year: int) -> tuple[tuple[datetime, timedelta | No
     return tuple(changes)
 
 
-def is_callable(pack: RulePack, zones: Sequence[ZoneInfo], now: datetime) -> bool:
-    return is_open(pack.window, zones, now)
+def is_callable(pack: RulePack, number: str, zones: Sequence[ZoneInfo], now: datetime) -> bool:
+    return is_open(pack.window_for(number), zones, now)
 
 
 def next_window_start(
     pack: RulePack,
+    number: str,
     zones: Sequence[ZoneInfo],
     now: datetime,
     horizon: timedelta = SEARCH_HORIZON,
 ) -> datetime | None:
-    """The earliest instant >= `now` callable in all `zones`; None if none within `horizon`."""
-    return next_open(pack.window, zones, now, horizon)
+    """The earliest instant >= `now` `number` may be called in all `zones`; None if
+    none within `horizon`."""
+    return next_open(pack.window_for(number), zones, now, horizon)
 
 
 def next_local_midnight(zones: Sequence[ZoneInfo], at: datetime) -> datetime:

@@ -169,7 +169,7 @@ def lookback(campaign: CampaignView) -> timedelta:
     """How far back the calls that the campaign's rules look at go."""
     policy = campaign.retry
     windows = [policy.abandon_redial_block, timedelta(days=1)]  # a machine blocks one day
-    for cap in (policy.caps.rolling, campaign.rule_pack.rolling_cap):
+    for cap in (policy.caps.rolling, *campaign.rule_pack.all_rolling_caps):
         if cap is not None:
             windows.append(cap.window)
     return max(windows)

@@ -218,7 +218,7 @@ campaigns = Table(
     # Weekly hours in the campaign zone: [{"days": [0..6], "start": "09:00", "end": "18:00"}].
     Column("hours", Json, nullable=False, server_default=text("'[]'")),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    Column("rule_pack", String(40), nullable=False, server_default="us_tcpa"),
+    Column("rule_pack", String(40), nullable=False, server_default="us_states"),
     # For rule_pack "custom": {"windows": [...], "holidays": [...], "rolling": {...}}.
     Column("custom_rule_pack", Json, nullable=True),
     # Per-outcome retry: {"busy": {"delay_seconds": 600, "max": 3}, ...}.

@@ -37,7 +37,7 @@ async def test_create_get_list_and_defaults(client: TestClient) -> None:
     assert campaign["ring_timeout_seconds"] == 25
     assert campaign["drop_time_seconds"] == 2.0
     assert campaign["retry_policy"] == {}  # the policy's defaults apply
-    assert campaign["rule_pack"] == "us_tcpa"
+    assert campaign["rule_pack"] == "us_states"  # the TCPA and the stricter states
     fetched = await (await client.get(f"/v1/campaigns/{campaign['id']}", headers=admin)).json()
     assert fetched == campaign
     listing = await (await client.get("/v1/campaigns?status=draft", headers=admin)).json()

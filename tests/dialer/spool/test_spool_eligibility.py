@@ -13,7 +13,7 @@ from engine.dialer.views import (
     ComplianceContext,
     SpoolState,
 )
-from engine.dialer.windows import FR, campaign_hours
+from engine.dialer.windows import FR, US_STATES, campaign_hours
 
 from .builders import NOON, NUMBER, OTHER, campaign, dest, entry, utc
 
@@ -148,6 +148,23 @@ def test_rolling_cap_of_the_rule_pack() -> None:
     assert verdict.blocks == {Block.ROLLING_WINDOW_CAP}
     # 8 days ago + 30 days is Wednesday 2 July, 11:00 CEST: inside the window.
     assert verdict.next_eligible_at == utc(2025, 7, 2, 9)
+
+
+def test_a_state_cap_holds_its_callees_only() -> None:
+    miami = "+13055550100"  # Florida: at most 3 calls in 24 hours
+    attempts = [
+        (number, NOON - timedelta(hours=h), Outcome.NO_ANSWER)
+        for number in (miami, NUMBER)
+        for h in (2, 5, 20)
+    ]
+    context = ComplianceContext.of(recent_attempts=attempts)
+    florida = entry(destinations=(dest(number=miami),))
+    verdict = evaluate(florida, campaign(rule_pack=US_STATES), context, NOON)
+    assert verdict.blocks == {Block.ROLLING_WINDOW_CAP}
+    assert verdict.next_eligible_at == NOON + timedelta(hours=4)  # the oldest is a day old
+    assert evaluate(florida, campaign(), context, NOON).eligible  # the federal pack
+    new_york = entry(destinations=(dest(number=NUMBER),))
+    assert evaluate(new_york, campaign(rule_pack=US_STATES), context, NOON).eligible
 
 
 def test_abandon_redial_block() -> None:

@@ -16,6 +16,7 @@ from engine.dialer.ordering import order_key
 from engine.dialer.outcomes import Outcome
 from engine.dialer.policy import AttemptCaps, RetryPolicy, RollingCap
 from engine.dialer.retry import Disposition, DispositionAction, apply_action, decide
+from engine.dialer.us_states import state_rule
 from engine.dialer.views import (
     IN_FLIGHT_STATES,
     TERMINAL_STATES,
@@ -31,6 +32,7 @@ from engine.dialer.views import (
 from engine.dialer.windows import (
     FR,
     UK_OFCOM,
+    US_STATES,
     US_TCPA,
     TimeRange,
     WeeklySchedule,
@@ -56,6 +58,8 @@ NUMBERS = (
     "+442071234567",  # London
     "+33142685300",  # Paris
     "+18005550104",  # toll free: every North American zone
+    "+13055550105",  # Miami: Florida's 08:00-20:00, 3 calls a day
+    "+12145550106",  # Dallas: Texas, Sundays from noon
 )
 # Around the US and EU DST changes, midsummer and French holidays.
 BASES = (
@@ -138,7 +142,7 @@ def campaigns(draw: st.DrawFn) -> CampaignView:
     return CampaignView(
         id=1,
         status=draw(st.sampled_from([CampaignStatus.RUNNING] * 5 + [CampaignStatus.PAUSED])),
-        rule_pack=draw(st.sampled_from([US_TCPA, UK_OFCOM, FR])),
+        rule_pack=draw(st.sampled_from([US_TCPA, US_STATES, UK_OFCOM, FR])),
         retry=RetryPolicy(caps=caps),
         hours=campaign_hours(draw(st.sampled_from(HOURS))),
         timezone=draw(st.sampled_from(["America/New_York", "Europe/London", "Europe/Paris"])),
@@ -189,14 +193,23 @@ def assert_claim_allowed(
     assert entry.expires_at is None or entry.expires_at > now
     assert not dest.exhausted
     assert dest.number not in ctx.dnc, "a DNC number was chosen"
-    assert is_callable(campaign.rule_pack, zones, now), "dialled outside the calling window"
+    assert is_callable(campaign.rule_pack, dest.number, zones, now), (
+        "dialled outside the calling window"
+    )
+    state = state_rule(dest.number)
+    if campaign.rule_pack is US_STATES and state is not None:
+        for place in zones:
+            local = now.astimezone(place)
+            hours = state.sunday if local.weekday() == 6 else state.monday_to_saturday
+            assert hours is not None, "dialled on a Sunday the state bars"
+            assert hours[0] <= local.strftime("%H:%M") < hours[1], "outside the state's hours"
     assert is_open(campaign.hours, (zone(campaign.timezone),), now)
     caps = campaign.caps
     if not entry.is_callback:
         assert caps.per_lead is None or entry.attempts < caps.per_lead
         assert caps.per_number is None or dest.attempts < caps.per_number
     history = _history(ctx, dest.number, now)
-    for cap in (caps.rolling, campaign.rule_pack.rolling_cap):
+    for cap in (caps.rolling, *campaign.rule_pack.rolling_caps_for(dest.number)):
         if cap is not None:
             recent = [a for a in history if now - a.at < cap.window]
             assert len(recent) < cap.max_attempts, "rolling cap exceeded"
