@@ -57,7 +57,10 @@ The predictive method
    abandons x satisfy a + x + z sqrt(k x) <= cap (n + r); the binding x / r is
    the rate to aim at, with caps taken at 92 % (day) and 95 % (hour) of
    their values. The margin shrinks as a period fills up, and a period
-   that ran hot forces caution for the rest of it.
+   that ran hot forces caution for the rest of it. Late in a period, what
+   is left is spread over at least 15 minutes of live answers (first hour)
+   or 5 (clock hour): spent over the last few calls, one whole abandon
+   left is a pair in the making.
 5. Steering. theta = level x budget rate / calibration. `level` is steered per
    dialled call (stochastic approximation) so the mean predicted risk of the
    calls dialled matches the budget rate; `calibration` is realised abandons

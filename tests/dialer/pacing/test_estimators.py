@@ -4,9 +4,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.dialer.pacing.budget import allowed_rate
+from engine.dialer.pacing.budget import Rules, allowed_rate, budget_rate
 from engine.dialer.pacing.estimators import AnswerRate, Histogram, Survival
-from engine.dialer.pacing.stats import AbandonLedger, CampaignStats
+from engine.dialer.pacing.stats import HOUR, AbandonLedger, CampaignStats
 from engine.dialer.pacing.tail import count_cdf, spendable
 
 
@@ -127,6 +127,43 @@ def test_budget_counts_whole_abandons() -> None:
 def test_budget_counts_calls_already_dialled() -> None:
     free = allowed_rate(0.04, 40, 1, 50.0, eps=0.05, burst=1.5)
     assert allowed_rate(0.04, 40, 1, 50.0, eps=0.05, burst=1.5, committed=0.3) < free
+
+
+def test_budget_counts_only_live_answers_the_period_will_have() -> None:
+    # 28 abandons of 934 live answers with the first hour about to end: 3 %
+    # allows no more. Spreading over a longer horizon must not invent the
+    # live answers (and abandons) of a period that is over.
+    assert allowed_rate(0.03, 934, 28, 5.0, eps=0.03, burst=1.5, spread=234.0) == 0.0
+    assert allowed_rate(0.03, 934, 28, 234.0, eps=0.03, burst=1.5) > 0.0
+
+
+def test_clock_hour_end_spreads_its_last_abandon() -> None:
+    # Twenty agents, a minute before the hour ends, one abandon left of 20.
+    ledger = AbandonLedger(-HOUR)
+    for i in range(495):
+        ledger.answered(3.5 + 7.0 * i)
+    for i in range(19):
+        ledger.resolved(100.0 * i, abandoned=True)
+    lam = 0.14
+    rate = budget_rate(ledger, Rules(hour_eps=0.03), HOUR - 60.0, lam)
+    short = budget_rate(ledger, Rules(hour_eps=0.03, hour_floor=60.0), HOUR - 60.0, lam)
+    assert 0.0 < rate < 0.01
+    assert short > 2 * rate
+
+
+def test_first_hour_end_spreads_its_last_abandon() -> None:
+    # Five agents, ten minutes before the first hour ends: 78 live answers,
+    # one abandon, so one more is allowed and a second breaks the hour. Over
+    # the next five minutes alone that last one would be spent near the cap.
+    ledger = AbandonLedger(0.0)
+    for i in range(78):
+        ledger.answered(40.0 * i)
+    ledger.resolved(1000.0, abandoned=True)
+    lam = 0.022  # live answers per second
+    rate = budget_rate(ledger, Rules(hour_eps=0.03), 3000.0, lam)
+    assert 0.0 < rate < 0.01
+    short = budget_rate(ledger, Rules(hour_eps=0.03, horizon_floor=300.0), 3400.0, lam)
+    assert short > 2 * budget_rate(ledger, Rules(hour_eps=0.03), 3400.0, lam)
 
 
 @given(m=st.integers(0, 80), burst=st.floats(1.0, 3.0), eps=st.floats(0.01, 0.3))
