@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.dialer.campaigns import Campaign
-from engine.dialer.pacing import Power, Predictive, Progressive
+from engine.dialer.pacing import Power, Predictive, PredictiveConfig, Progressive
 from engine.dialer.runner import NoDialling, pacing_policy
 
 
@@ -28,10 +28,16 @@ def test_predictive_takes_the_cap_the_set_point_and_the_drop_time() -> None:
     assert config.drop_time == 3.0
 
 
-def test_the_default_set_point_is_the_benchmark_aim() -> None:
+def test_a_default_campaign_paces_as_the_benchmark_does() -> None:
+    # `dialspool simulate` runs PredictiveConfig's defaults with the
+    # scenario's caps and drop time: the figures it prints are a new
+    # campaign's.
     policy = pacing_policy(_campaign(mode="predictive"))
     assert isinstance(policy, Predictive)
-    assert abs(policy.config.day_aim - 2.75 / 3.0) < 1e-12
+    benchmark = PredictiveConfig()
+    assert abs(policy.config.day_aim - benchmark.day_aim) < 1e-12
+    assert policy.config.caps == benchmark.caps
+    assert policy.config.drop_time == benchmark.drop_time
 
 
 def test_other_modes() -> None:

@@ -24,10 +24,12 @@ Policies
 The predictive method
 ---------------------
 1. Learning (`stats`, `estimators`). Answer rate: a Beta posterior from a
-   prior of 0.25 worth 12 dials; decisions use mean + 1 sd, cautious while
-   data is thin (overstating the answer rate is the safe side), and two
-   CUSUM tests restart the estimate from the last few dozen dials when the
-   rate jumps by a factor 1.5 either way. Talk and wrap-up: discrete-hazard
+   prior of 0.25 worth 12 dials, fed only the outcomes of dial rounds old
+   enough that none of their calls can still be ringing; decisions use
+   mean + 0.5 sd, cautious while data is thin (overstating the answer rate
+   is the safe side), and two CUSUM tests restart the estimate from the
+   dials since the likely change point when the rate jumps by a factor 1.5
+   either way and the jump is confirmed. Talk and wrap-up: discrete-hazard
    survival curves, Kaplan-Meier style, counting calls still in progress as
    censored (otherwise the long calls under way are missed and talk comes
    out short), shrunk towards an exponential prior (talk 150 s, wrap 15 s).
@@ -51,26 +53,28 @@ The predictive method
    P(D_g <= 0), D_g including the calls already chosen this instant; calls are
    added while the risk stays under a threshold theta, never fewer than the
    progressive count, never above the lines-per-agent cap.
-4. Budgets (`budget`). For the clock hour, the day (to the end of this clock
-   hour, so the running rate holds at every hour boundary) and the first
-   hour: with n live, a abandoned and r live still expected, the remaining
-   abandons x satisfy a + x + z sqrt(k x) <= cap (n + r); the binding x / r is
-   the rate to aim at, with caps taken at 92 % (day) and 95 % (hour) of
-   their values. The margin shrinks as a period fills up, and a period
-   that ran hot forces caution for the rest of it. Late in a period, what
-   is left is spread over at least 15 minutes of live answers (first hour)
-   or 5 (clock hour): spent over the last few calls, one whole abandon
-   left is a pair in the making.
+4. Budgets (`budget`). The steady target is the campaign's set point
+   (2.75 % of a 3 % cap by default); a day above it is brought back over
+   two hours. Three hard limits cap it: the clock hour, the day to the end
+   of this clock hour (so the running rate holds at every hour boundary)
+   and the first hour. For each, with n live, a abandoned, c still expected
+   from calls on the lines and r live still expected, the remaining
+   abandons x satisfy a + c + x + z sqrt(k x) <= floor(cap (n + r - sqrt(r)/2)),
+   k the abandons' burstiness (they come in clusters); the rate aimed at is
+   the smallest x / r. A period that ran hot is cautious for the rest of
+   it. Late in a period, what is left is spread over at least 15 minutes of
+   live answers (first hour) or 5 (clock hour): spent over the last few
+   calls, one whole abandon left is a pair in the making.
 5. Steering. theta = level x budget rate / calibration. `level` is steered per
    dialled call (stochastic approximation) so the mean predicted risk of the
    calls dialled matches the budget rate; `calibration` is realised abandons
    over the model's predicted ones, shrunk to a cautious 1.2 with few data.
-6. Fallback. Progressive when the budget is used up or the day's measured
-   rate passes 97 % of its cap.
-7. Start. Nothing learnt yet: cautious answer rate (prior 0.25 + 1 sd, wide),
+6. Fallback. Progressive (one line per free agent, no risk) whenever the
+   budget falls under 0.2 %: a period near its cap stops predicting.
+7. Start. Nothing learnt yet: cautious answer rate (prior 0.25 + 0.5 sd, wide),
    calibration prior above 1, the first hour's own 3 % budget with its
-   margin (about 0.8 % aimed for 5 agents, 2.4 % for 100), and a live-answer
-   rate projected from 75 % of the agents' capacity until measured.
+   margin, and a live-answer rate projected from 75 % of the agents'
+   capacity until measured.
    A campaign with a history (a restart, a second day) starts from it
    instead (`history`): its week's answer rate and talk time as priors worth
    up to 200 dials and 50 talks, and its last 24 hours of live answers and

@@ -33,6 +33,11 @@ from engine.dialer.pacing.tail import spendable
 # count: fewer live answers, a smaller allowance.
 LOW = 0.5
 
+# The day's steady rate as a share of its cap, unless the campaign says
+# otherwise: a new campaign's set point (2.75 %) under its cap (3 %), and
+# what `dialspool simulate` runs, so the benchmark is the default.
+DAY_AIM = 2.75 / 3.0
+
 
 @dataclass(frozen=True, slots=True)
 class Caps:
@@ -75,7 +80,7 @@ class Rules:
     spend costs); the hard limits only bind when a period runs hot."""
 
     caps: Caps = field(default_factory=Caps)
-    aim: float = 0.92  # steady day rate aimed at, as a share of the day cap
+    aim: float = DAY_AIM  # steady day rate aimed at, as a share of the day cap
     settle: float = 7200.0  # seconds over which the day's drift from its aim is made up
     burst: float = 1.5  # abandons' variance / mean (the campaign's own, when known)
     # Chance, as planned at each instant, that a period ends over its cap.

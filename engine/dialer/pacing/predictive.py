@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.dialer.pacing.budget import Caps, Rules, budget_rate
+from engine.dialer.pacing.budget import DAY_AIM, Caps, Rules, budget_rate
 from engine.dialer.pacing.outlook import ExactOutlook, Outlook
 from engine.dialer.pacing.snapshot import AgentState, Snapshot
 from engine.dialer.pacing.stats import CampaignStats
@@ -35,7 +35,7 @@ class PredictiveConfig:
     calibration_memory: float = 30.0  # predicted abandons it remembers (1/e fading)
     # The day's steady rate, as a share of its cap: the running rate must
     # stay under the cap at every hour's end, whatever the luck of the hour.
-    day_aim: float = 0.92
+    day_aim: float = DAY_AIM
     settle: float = 7200.0  # seconds over which a day above its aim is brought back
     hour_eps: float = 0.03  # planned chance of ending an hour (or the first) over its cap
     day_eps: float = 0.3  # the same for the day's running rate, an hour ahead
