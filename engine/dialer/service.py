@@ -132,11 +132,18 @@ class DialerService:
                 await self._loop
         for runner in self.runners.values():
             runner.campaign = runner.campaign.model_copy(update={"status": "stopped"})
+            runner.stop()
+        # A runner may be in the middle of a round: the calls it is originating
+        # become live when it ends, and are drained with the others (taken
+        # before, they would be left dialling, for the next start to release).
+        rounds = list(self._tasks.values())
+        if rounds:
+            await asyncio.wait(rounds, timeout=grace_seconds)
         live = [call for runner in self.runners.values() for call in runner.live.values()]
         if live:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(grace_seconds):
-                    await asyncio.gather(*(call.ended.wait() for call in live))
+                    await asyncio.gather(*(call.settled.wait() for call in live))
         left = [call for call in live if not call.ended.is_set()]
         for call in left:
             await self._deps.calls.hangup(call.plan.call_id)
@@ -144,7 +151,7 @@ class DialerService:
             # Their ChannelDestroyed events still have outcomes to record.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5.0):
-                    await asyncio.gather(*(call.ended.wait() for call in left))
+                    await asyncio.gather(*(call.settled.wait() for call in live))
         for campaign_id in list(self.runners):
             await self._retire(campaign_id)
         log.info(

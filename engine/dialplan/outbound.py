@@ -99,7 +99,10 @@ class LiveCall:
     # After a transfer to a number: the bridge and the channel of the new party.
     transfer_bridge: str | None = None
     transfer_leg: str | None = None
+    # Ended: the line is gone (set first, so that the end is handled once).
+    # Settled: its end handled, the outcome handed to the observer.
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class OutboundCalls:
@@ -328,18 +331,21 @@ class OutboundCalls:
         if call.ended.is_set():
             return
         call.ended.set()
-        self._advance(call, cm.HungUp(cause))
-        self._router.leave(call.plan.call_id)
-        self.live.pop(call.plan.call_id, None)
-        if self._recorder is not None:
-            # Before the agent is freed: the agent's bridge outlives the call, and a
-            # late stop would record the next customer.
-            await self._recorder.stop(call.plan.call_id)
-        agent = call.agent or call.reserved
-        if agent is not None:
-            self._sessions.call_ended(agent, call.plan.call_id, call.plan.wrapup_seconds)
-        await self._end_transfer(call)
-        await observer.call_ended(call)
+        try:
+            self._advance(call, cm.HungUp(cause))
+            self._router.leave(call.plan.call_id)
+            self.live.pop(call.plan.call_id, None)
+            if self._recorder is not None:
+                # Before the agent is freed: the agent's bridge outlives the call, and a
+                # late stop would record the next customer.
+                await self._recorder.stop(call.plan.call_id)
+            agent = call.agent or call.reserved
+            if agent is not None:
+                self._sessions.call_ended(agent, call.plan.call_id, call.plan.wrapup_seconds)
+            await self._end_transfer(call)
+            await observer.call_ended(call)
+        finally:
+            call.settled.set()
 
     async def hangup(self, call_id: str) -> None:
         call = self.live.get(call_id)
