@@ -17,6 +17,7 @@ from engine.clock import LoopClock
 from engine.config import Config
 from engine.demo.seed import DemoSetup, seed
 from engine.dialer.campaign_service import CampaignService
+from engine.dialer.runner import RunnerCounters
 from engine.http.keys import DB
 from engine.http.routes.campaigns import CAMPAIGNS
 from engine.http.routes.live import CampaignLive, campaign_figures
@@ -99,9 +100,9 @@ async def run_demo(
                 async with asyncio.timeout(1.0):
                     await stop.wait()
         await campaigns.transition(setup.campaign_id, "pause")
-        final = next(
-            (f for f in campaign_figures(runtime) if f.campaign_id == setup.campaign_id), None
-        )
+        # The runner's own tally: it goes on counting the calls the drain ends.
+        runner_of_campaign = runtime.dialer.runners.get(setup.campaign_id)
+        final = runner_of_campaign.counters if runner_of_campaign else None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -117,18 +118,19 @@ async def run_demo(
 
 
 def _summary(
-    figures: CampaignLive | None, spool: dict[str, int], setup: DemoSetup, out: TextIO
+    counters: RunnerCounters | None, spool: dict[str, int], setup: DemoSetup, out: TextIO
 ) -> None:
     print("\nsummary", file=out)
-    if figures is not None:
+    if counters is not None:
+        rate = 100 * counters.abandoned / counters.live if counters.live else 0.0
         print(
-            f"  dialled {figures.dialled}, answered by a person {figures.answered}, "
-            f"connected to an agent {figures.connected}, abandoned {figures.abandoned} "
-            f"({figures.abandon_rate_percent:.2f} % of answered)",
+            f"  dialled {counters.dialled}, answered by a person {counters.live}, "
+            f"connected to an agent {counters.routed}, abandoned {counters.abandoned} "
+            f"({rate:.2f} % of answered)",
             file=out,
         )
         print(
-            "  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(figures.outcomes.items())),
+            "  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counters.outcomes.items())),
             file=out,
         )
     total = sum(spool.values())

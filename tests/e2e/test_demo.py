@@ -47,6 +47,10 @@ async def test_demo_runs_a_predictive_campaign_and_accounts_for_every_lead(db_ur
     dialled, answered, connected, abandoned = map(int, summary.groups())
     assert dialled > answered > 0 and connected > 0, text
     assert connected + abandoned <= answered, text
+    # Counted after the drain: every call dialled has its outcome.
+    outcomes = re.search(r"outcomes: (.*)", text)
+    assert outcomes, text
+    assert sum(int(item.split()[-1]) for item in outcomes.group(1).split(", ")) == dialled, text
     assert f"of {LEADS} loaded (every lead accounted for)" in text, text
 
     db = create_engine(db_url)
