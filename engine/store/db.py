@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+# aiosqlite runs every connection in a thread of its own, which needs the GIL
+# back after each statement SQLite ran without it. A busy event loop hands the
+# GIL over only every switch interval: at the interpreter's 5 ms, a lead load
+# (parsing in the loop, inserting in the thread) spent a tenth of its time with
+# the thread waiting; at 1 ms, 300,000 rows load in 8.3 s instead of 9.1 s
+# (medians of 5). The interval is process-wide, so it is only ever lowered.
+_GIL_SWITCH_SECONDS = 0.001
+
+
+def _share_the_gil() -> None:
+    if sys.getswitchinterval() > _GIL_SWITCH_SECONDS:
+        sys.setswitchinterval(_GIL_SWITCH_SECONDS)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +57,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _share_the_gil()
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
