@@ -3,7 +3,8 @@
 The load runs in a child process that reports its own peak RSS (VmHWM:
 the parent's children include the simulators of the benchmarks run before,
 and Linux carries `ru_maxrss` over execve from the bench process itself);
-the baseline for memory is a child that only imports the loader. Targets: 1 M rows in 20 s or less, peak RSS 300 MB or less.
+the baseline for memory is a child that only imports the loader. Targets:
+1 M rows in 20 s or less, peak RSS 300 MB or less.
 
 The machine may be shared: the rows carry the load average (1 min) at the
 start and end of the load, and the load's CPU time (both threads: parsing in
