@@ -295,6 +295,11 @@ async def existing_by_external_id(
 
 # SQLite refuses more bound parameters in one statement.
 MAX_PARAMETERS = 32_766
+# Compiling a VALUES list costs more than its length: 10,922 rows of three
+# values take 311 ms to prepare, 4,096 rows 44 ms, and run no faster a row. A
+# load pays it once a statement (they are cached), but that was 2.5 s of a
+# million rows; a million rows written alone: 30.6 / 25.0 s -> 26.9 / 20.8 s.
+MAX_STATEMENT_ROWS = 4096
 _SHORTER = 8
 
 
@@ -360,11 +365,10 @@ async def _insert(
                 f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) VALUES ({marks})", params
             )
         return
-    # Two statement lengths a table: the longest the limit on parameters allows,
-    # and an eighth of it for the rest of a batch, padded. Statements of any
-    # length would each be compiled anew, and fill SQLite's statement cache at
-    # about 3 MB a statement.
-    longest = (MAX_PARAMETERS - len(fixed)) // len(bulk.row)
+    # Two statement lengths a table: the longest allowed, and an eighth of it
+    # for the rest of a batch, padded. Statements of any length would each be
+    # compiled anew, and fill SQLite's statement cache at about 3 MB a statement.
+    longest = min((MAX_PARAMETERS - len(fixed)) // len(bulk.row), MAX_STATEMENT_ROWS)
     values = list(chain.from_iterable(rows))
     cut = len(values) // (longest * len(bulk.row)) * longest * len(bulk.row)
     await _execute_padded(conn, bulk, longest, fixed, values[:cut])

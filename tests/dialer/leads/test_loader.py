@@ -432,13 +432,21 @@ async def _check_lookup_plans(setup: Setup) -> None:
             assert plan.count("SCAN") == plan.count("SCAN json_each"), plan
 
 
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [
+        # 16 contacts a statement (then 2), 39 plain entries (then 4), 27 destinations (then 3).
+        ("MAX_PARAMETERS", 82),
+        # 9 rows a statement (then 1) in every table.
+        ("MAX_STATEMENT_ROWS", 9),
+    ],
+)
 async def test_bulk_inserts_split_into_statements_and_pad_the_last(
-    setup: Setup, monkeypatch: pytest.MonkeyPatch
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, limit: str, value: int
 ) -> None:
     from engine.store import leads as store
 
-    # 16 contacts a statement (then 2), 39 plain entries (then 4), 27 destinations (then 3).
-    monkeypatch.setattr(store, "MAX_PARAMETERS", 82)
+    monkeypatch.setattr(store, limit, value)
     mobile = {i: f"415555{i:04d}" for i in range(3, 51, 3)}
     priority = {i: "3" for i in range(7, 51, 7)}
     rows = "".join(
