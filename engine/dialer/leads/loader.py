@@ -7,7 +7,9 @@ whatever was committed can be listed and taken back.
 
 While one batch is written (SQLite works in aiosqlite's thread, PostgreSQL
 on the server) the next is parsed; at most one batch is in flight, so memory
-stays bounded and a batch's duplicate lookups see every batch before it.
+stays bounded and a batch's duplicate lookups see every batch before it. On
+SQLite, a third thread copies committed batches from the log into the
+database meanwhile (engine/store/checkpoints.py).
 
 For an HTTP upload, stream the body: `await load_leads(engine, campaign_id,
 request.content.iter_chunked(1 << 16), ...)`.
@@ -44,6 +46,7 @@ from engine.dialer.leads.phones import PhoneNormalizer, valid_zone
 from engine.dialer.leads.writer import Row, Target, Writer, row
 from engine.errors import NotFound, ValidationFailed
 from engine.store import leads as store
+from engine.store.checkpoints import off_the_writer
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +164,16 @@ async def load_leads(
             conn, campaign_id=campaign_id, source_name=source_name, fmt=fmt
         )
     report = LoadReport(load_id, campaign_id, source_name, fmt)
-    async with engine.connect() as conn:
+    async with engine.connect() as conn, off_the_writer(engine, conn) as checkpoints:
         writer = Writer(
-            conn, target, load_id, policy=duplicate_policy, now=now, agents=agents, report=report
+            conn,
+            target,
+            load_id,
+            policy=duplicate_policy,
+            now=now,
+            agents=agents,
+            report=report,
+            checkpoints=checkpoints,
         )
         reader = _Reader(writer, report, batch_size, progress)
         try:

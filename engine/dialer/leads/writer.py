@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from engine.dialer.leads.model import ContactSchema, DuplicatePolicy, Lead, LoadReport
 from engine.store import leads as store
+from engine.store.checkpoints import Checkpoints
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +156,10 @@ class Writer:
         now: datetime,
         agents: dict[str, int],
         report: LoadReport,
+        checkpoints: Checkpoints,
     ) -> None:
         self.conn = conn
+        self.checkpoints = checkpoints
         self.target = target
         self.load_id = load_id
         self.policy = policy
@@ -170,6 +173,7 @@ class Writer:
     async def write(self, rows: list[Row], failed: int) -> None:
         """One batch in one transaction, its rows counted on the load."""
         conn = self.conn
+        await self.checkpoints.ready()
         async with conn.begin():
             if not self._tuned:
                 await store.tune_for_bulk(conn)
@@ -179,6 +183,7 @@ class Writer:
                 if run:
                     loaded += await self._write_run(conn, run)
             await store.count_load(conn, self.load_id, loaded=loaded, failed=failed)
+        self.checkpoints.committed()
 
     async def _write_run(self, conn: AsyncConnection, rows: list[Row]) -> int:
         target = self.target

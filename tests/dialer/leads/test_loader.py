@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -163,6 +164,58 @@ async def test_batches_commit_with_the_load_id_and_a_crash_keeps_them(setup: Set
     (summary,) = await list_loads(setup.engine, setup.campaign_id)
     assert (summary.status, summary.rows_loaded, summary.entries) == ("failed", 8, 8)
     assert await count(setup, contacts) == 8
+
+
+def size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_a_sqlite_load_leaves_the_log_empty_and_the_pool_as_it_was(
+    sqlite_url: str,
+) -> None:
+    """Its batches are copied out of the log by another connection (store/checkpoints.py)."""
+    engine = create_engine(sqlite_url)
+    log = Path(sqlite_url.removeprefix("sqlite+aiosqlite:///") + "-wal")
+
+    async def settings() -> set[int]:
+        # Every connection the pool holds (the load's writer and its copier),
+        # one transaction at a time: each takes the write lock.
+        found = set()
+        async with engine.connect() as a, engine.connect() as b:
+            for c in (a, b):
+                found.add(int((await c.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one()))
+                await c.commit()
+        return found
+
+    def failing() -> Iterator[bytes]:
+        yield b"crm_id,name,phone,mobile,work\nZ1,z,2015559999,,\n"
+        raise OSError("disk gone")
+
+    try:
+        setup = await make_setup(engine)
+        rows = "".join(f"C{i},n{i},201555{i:04d},,\n" for i in range(10))
+        report = await load(setup, "crm_id,name,phone,mobile,work\n" + rows, batch_size=4)
+        assert report.loaded == 10
+        # Emptied, then the load's final status written: one page (a WAL
+        # header, a frame header and a 4 KiB page) instead of every page it wrote.
+        assert size(log) == 32 + 24 + 4096
+        assert await settings() == {1000}
+        with pytest.raises(OSError, match="disk gone"):
+            await load_leads(
+                engine,
+                setup.campaign_id,
+                failing(),
+                "csv",
+                default_region="US",
+                duplicate_policy="skip",
+                now=NOW,
+                source_name="crash.csv",
+                batch_size=1,
+            )
+        assert await settings() == {1000}
+        assert await count(setup, contacts) == 11
+    finally:
+        await engine.dispose()
 
 
 async def test_a_cancelled_load_keeps_the_batches_it_committed(setup: Setup) -> None:
