@@ -13,7 +13,8 @@ A log is rewound only by a write transaction that finds it wholly copied, and
 the next batch begins as soon as the last commits, so the log grows while
 the load runs. Past `max_log_frames` pages, the next batch waits for the
 copy to finish before it begins, and so rewinds the log; at the end a
-TRUNCATE checkpoint empties it, and the writer's own setting is restored.
+TRUNCATE checkpoint empties it (unless a reader still needs it), and the
+writer's own setting is restored.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # 64 Ki pages: 256 MB of log at SQLite's default 4 KiB page, a few batches.
 MAX_LOG_FRAMES = 1 << 16
+# How long the last checkpoint may hold other writers up (milliseconds).
+FINAL_WAIT_MS = 200
 
 
 class Checkpoints:
@@ -88,10 +91,18 @@ class Checkpoints:
         return int(busy), int(frames), int(copied)
 
     async def finish(self) -> None:
+        """Copy what is left and empty the log, if nobody needs it a moment longer."""
         await self.settle()
-        # Blocks other writers for as long as the last copy takes, and waits
-        # (busy timeout) for readers of older snapshots; busy is no error.
-        busy, frames, _ = await self._checkpoint("TRUNCATE")
+        # TRUNCATE holds the write lock while it waits for readers of older
+        # snapshots, and the dialer's writes wait meanwhile: it waits a
+        # moment, not the pool's busy timeout. Busy is no error: the log is
+        # then rewound by a later write, only not truncated.
+        (timeout,) = await _pragma(self._copier, "busy_timeout")
+        await _pragma(self._copier, f"busy_timeout={FINAL_WAIT_MS}")
+        try:
+            busy, frames, _ = await self._checkpoint("TRUNCATE")
+        finally:
+            await _pragma(self._copier, f"busy_timeout={int(timeout)}")
         self.log_frames = frames
         if busy:
             log.info("the log was not emptied after a bulk write: readers were busy")

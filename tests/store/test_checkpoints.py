@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -105,3 +107,32 @@ async def test_the_writer_gets_its_setting_back_when_the_block_fails(
                 checkpoints.committed()
                 raise RuntimeError("parse error")
         assert await autocheckpoint(writer) == 1000
+
+
+async def test_a_reader_of_an_older_snapshot_does_not_hold_the_end_up(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The last checkpoint waits a moment for readers, not the pool's busy timeout
+    (10 s): other writers wait while it does."""
+    async with aiosqlite.connect(tmp_path / "bulk.db") as reader:
+        await reader.execute("BEGIN")
+        async with reader.execute("SELECT count(*) FROM t") as cursor:
+            assert await cursor.fetchone() == (0,)
+        async with engine.connect() as writer:
+            started = time.monotonic()
+            async with off_the_writer(engine, writer) as checkpoints:
+                await write(writer, checkpoints)
+                checkpoints.committed()
+            assert time.monotonic() - started < 5.0
+            # Copied up to the reader's snapshot only, so not emptied.
+            assert checkpoints.log_frames > 0
+            assert sizes(tmp_path)[1] > 0
+            async with writer.begin():
+                timeout = (await writer.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+            assert timeout == 10000
+        await reader.rollback()
+    # Every pooled connection has the pool's own busy timeout.
+    async with engine.connect() as a, engine.connect() as b:
+        for conn in (a, b):
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() == 10000
+            await conn.commit()
