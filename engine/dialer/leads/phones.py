@@ -180,8 +180,25 @@ def _plan(region: str) -> _Plan | None:
     )
 
 
-def _is_valid(country_code: int, nsn: str) -> bool:
-    checks = _country_checks(country_code)
+@dataclass(frozen=True, slots=True)
+class _Country:
+    """A country calling code, with what the fast path needs of it, looked up once."""
+
+    plus_code: str  # "+1"
+    plan: _Plan | None  # parsing rules of its main region
+    checks: tuple[_RegionCheck, ...] | None
+
+
+@cache
+def _country(country_code: int) -> _Country:
+    return _Country(
+        plus_code=f"+{country_code}",
+        plan=_plan(COUNTRY_CODE_TO_REGION_CODE[country_code][0]),
+        checks=_country_checks(country_code),
+    )
+
+
+def _is_valid(checks: tuple[_RegionCheck, ...] | None, nsn: str) -> bool:
     if checks is None:
         return False
     # phonenumbers picks the first region whose leading digits match, or the
@@ -214,12 +231,12 @@ def _strip_national_prefix(number: str, plan: _Plan) -> str | None:
 _COUNTRY_CODES = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
 
 
-def _split_country_code(digits: str) -> tuple[int, str] | None:
+def _split_country_code(digits: str) -> tuple[_Country, str] | None:
     # Like phonenumbers: the shortest known code wins; codes never start with 0.
     for size in (1, 2, 3):
         code = _COUNTRY_CODES.get(digits[:size])
         if code is not None:
-            return (code, digits[size:]) if len(digits) > size else None
+            return (_country(code), digits[size:]) if len(digits) > size else None
     return None
 
 
@@ -247,6 +264,7 @@ class PhoneNormalizer:
             raise ValueError(f"unknown region {default_region!r}")
         self.region = region
         self._plan: _Plan = _plan(region)  # type: ignore[assignment]
+        self._country = _country(self._plan.country_code)
 
     def normalize(self, raw: str) -> str:
         """The number in E.164, or InvalidNumber with the reason."""
@@ -263,23 +281,25 @@ class PhoneNormalizer:
             split = _split_country_code(body)
             if split is None:
                 return None
-            country_code, national = split
-            plan = _plan(COUNTRY_CODE_TO_REGION_CODE[country_code][0])
+            country, national = split
+            plan = country.plan
             if plan is None:
                 return None
         else:
             if not (compact.isascii() and compact.isdigit()):
                 return None
             plan = self._plan
-            country_code = plan.country_code
+            country = self._country
             found = _national_to_country(compact, plan)
             if found is None:
                 return None
             national = found
         nsn = _strip_national_prefix(national, plan)
-        if nsn is None or not _is_valid(country_code, nsn):
+        if nsn is None or not _is_valid(country.checks, nsn):
             return None
-        return f"+{country_code}{nsn}"
+        if nsn == national and compact[0] == "+":
+            return compact  # written in E.164 already
+        return country.plus_code + nsn
 
 
 @lru_cache(maxsize=4096)
