@@ -55,6 +55,12 @@ log = logging.getLogger(__name__)
 # as the tables grow; two batches of 60,000 rows (one written, one gathered)
 # take a few tens of MB.
 DEFAULT_BATCH = 60_000
+# Nothing is written while the first batch is parsed, so the first batches
+# are small and grow to the full size: the writer, the slower of the two
+# (about 15 us a row against 11 us of parsing), starts within milliseconds
+# and is kept busy from then on.
+FIRST_BATCH = 4096
+_BATCH_GROWTH = 1.5
 # Bigger chunks are cut, so one feed never holds more than this many bytes of
 # rows, and the loop soon gets back to the batch in flight, every statement
 # of which waits for it.
@@ -132,11 +138,13 @@ async def load_leads(
     timezone: str | None = None,
     encoding: str = "utf-8",
     batch_size: int = DEFAULT_BATCH,
+    first_batch: int = FIRST_BATCH,
 ) -> LoadReport:
     """Load a lead file into a campaign; see the module docstring for the rules.
 
     `timezone` is the zone of every row that gives none (uContact's upload
-    with time zone). Raises NotFound / ValidationFailed before writing
+    with time zone). Batches start at `first_batch` rows and grow to
+    `batch_size`. Raises NotFound / ValidationFailed before writing
     anything for a bad campaign or argument, and LeadFormatError when the
     input is unreadable before any row could be stored; an input that breaks
     later ends the load with status "failed" and the reason in `fatal`.
@@ -175,7 +183,7 @@ async def load_leads(
             report=report,
             checkpoints=checkpoints,
         )
-        reader = _Reader(writer, report, batch_size, progress)
+        reader = _Reader(writer, report, (first_batch, batch_size), progress)
         try:
             await _read(source, decoder, reader)
             report.status = "done"
@@ -236,12 +244,14 @@ class _Reader:
         self,
         writer: Writer,
         report: LoadReport,
-        batch_size: int,
+        batch_sizes: tuple[int, int],
         progress: Callable[[LoadProgress], None] | None,
     ) -> None:
         self.writer = writer
         self.report = report
-        self.batch_size = max(1, batch_size)
+        first, most = batch_sizes
+        self.batch_size = max(1, most)
+        self._next_size = max(1, min(first, most))
         self.progress = progress
         self.pending: list[Row] = []
         self.pending_failed = 0
@@ -254,7 +264,7 @@ class _Reader:
         for item in items:
             if isinstance(item, Lead):
                 self.pending.append(row(item))
-                if len(self.pending) >= self.batch_size:
+                if len(self.pending) >= self._next_size:
                     await self.flush()
                 continue
             report.errors_total += 1
@@ -271,6 +281,7 @@ class _Reader:
             return
         rows, self.pending = self.pending, []
         failed, self.pending_failed = self.pending_failed, 0
+        self._next_size = min(self.batch_size, int(self._next_size * _BATCH_GROWTH))
         await self.wait()
         self._writing = asyncio.create_task(self._write(rows, failed))
 

@@ -166,6 +166,29 @@ async def test_batches_commit_with_the_load_id_and_a_crash_keeps_them(setup: Set
     assert await count(setup, contacts) == 8
 
 
+async def test_the_first_batches_are_small_and_grow_to_the_batch_size(setup: Setup) -> None:
+    # The first commit (and progress report) comes after 100 rows, not 1,000.
+    rows = "".join(f"C{i},n{i},2015{i:06d},,\n" for i in range(3000))
+    seen: list[LoadProgress] = []
+    await load_leads(
+        setup.engine,
+        setup.campaign_id,
+        [b"crm_id,name,phone,mobile,work\n", rows.encode()],
+        "csv",
+        default_region="US",
+        duplicate_policy="skip",
+        now=NOW,
+        source_name="ramp.csv",
+        progress=seen.append,
+        batch_size=1000,
+        first_batch=100,
+    )
+    loaded = [p.loaded for p in seen]
+    sizes = [b - a for a, b in zip([0, *loaded], loaded, strict=False)]
+    assert sizes == [100, 150, 225, 337, 505, 757, 926]
+    assert await count(setup, contacts) == 3000
+
+
 def size(path: Path) -> int:
     return path.stat().st_size
 
@@ -426,7 +449,7 @@ async def test_duplicate_lookups_take_more_keys_than_drivers_bind(setup: Setup) 
         f"{'C' + str(i) if i % 2 else ''},n{i},2015{i:06d},,\n" for i in range(1, 33_001)
     )
     data = "crm_id,name,phone,mobile,work\n" + rows
-    one_batch = {"batch_size": 40_000}
+    one_batch = {"batch_size": 40_000, "first_batch": 40_000}
     assert (await load(setup, data, **one_batch)).loaded == 33_000
     assert (await load(setup, data, **one_batch)).skipped == 33_000
     report = await load(
