@@ -1,4 +1,4 @@
-"""Predictive pacing: dial while the next call's abandon risk is affordable.
+"""Predictive pacing: dial while the abandons the next call adds are affordable.
 
 See the package docstring for the method; this module holds the policy.
 """
@@ -37,11 +37,17 @@ class PredictiveConfig:
     # stay under the cap at every hour's end, whatever the luck of the hour.
     day_aim: float = DAY_AIM
     settle: float = 7200.0  # seconds over which a day above its aim is brought back
-    hour_eps: float = 0.03  # planned chance of ending an hour (or the first) over its cap
+    hour_eps: float = 0.02  # planned chance of ending an hour (or the first) over its cap
     day_eps: float = 0.3  # the same for the day's running rate, an hour ahead
     day_floor: float = 3600.0  # the day limit looks at least this far ahead
     min_rate: float = 0.002  # below this budget, progressive
-    future_weight: float = 0.6  # share of future dials counted against a new call
+    # A new call is charged its own abandon risk plus the abandons it causes
+    # among the calls already on the lines (`displacement` weighs the latter).
+    # Calls dialled later are charged likewise for the ones they push out, so
+    # none of their effect is counted against this one (`future_weight` 0;
+    # 0.6 and no displacement was the equal-own-risk rule before).
+    displacement: float = 1.0
+    future_weight: float = 0.0  # share of future dials counted against a new call
 
 
 class Predictive:
@@ -98,15 +104,21 @@ class Predictive:
         theta = min(0.9, self.level * budget / calibration)
         outlook = self._outlook(snapshot)
         p = self._p
-        # Calls dialled in the coming seconds may answer before this one and
-        # take the agent it was counting on.
-        nu = stats.dial_rate(snapshot.now) * p * cfg.future_weight
-        outlook.add_arrivals([nu * area for area in self._areas])
+        if cfg.future_weight > 0.0:
+            # Calls dialled in the coming seconds may answer before this one
+            # and take the agent it was counting on.
+            nu = stats.dial_rate(snapshot.now) * p * cfg.future_weight
+            outlook.add_arrivals([nu * area for area in self._areas])
         count = 0
         dialled_risk = 0.0
         steer = 0.0
         while count < room:
-            risk = outlook.risk()
+            # The abandons a call adds: its own, and those of the callees
+            # answering after it whose agent it takes. Both cost the budget
+            # alike, and the calls already on the lines can no longer be held
+            # back: the call that pushes them out is the one to weigh it.
+            own, caused = outlook.costs()
+            risk = own + cfg.displacement * caused
             if count >= floor and risk > theta:
                 break
             outlook.add_call(self._new_q)
@@ -245,7 +257,8 @@ class Predictive:
             plus = [row[:g] for row in rows[:n_agents]]
             minus = [tuple(-x for x in row[:g]) for row in rows[n_agents:]]
             return ExactOutlook(g, plus, minus, fixed)
-        return Outlook(g, rows, float(fixed))
+        answers = [-sum(row[i] for row in rows[n_agents:]) for i in range(g)]
+        return Outlook(g, rows, float(fixed), answers)
 
     def _talk_row(self, e_bin: int, snapshot: Snapshot) -> tuple[float, ...]:
         row = self._talk_rows.get(e_bin)
