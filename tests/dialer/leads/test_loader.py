@@ -170,19 +170,8 @@ async def test_the_first_batches_are_small_and_grow_to_the_batch_size(setup: Set
     # The first commit (and progress report) comes after 100 rows, not 1,000.
     rows = "".join(f"C{i},n{i},2015{i:06d},,\n" for i in range(3000))
     seen: list[LoadProgress] = []
-    await load_leads(
-        setup.engine,
-        setup.campaign_id,
-        [b"crm_id,name,phone,mobile,work\n", rows.encode()],
-        "csv",
-        default_region="US",
-        duplicate_policy="skip",
-        now=NOW,
-        source_name="ramp.csv",
-        progress=seen.append,
-        batch_size=1000,
-        first_batch=100,
-    )
+    data = "crm_id,name,phone,mobile,work\n" + rows
+    await load(setup, data, progress=seen.append, batch_size=1000, first_batch=100)
     loaded = [p.loaded for p in seen]
     sizes = [b - a for a, b in zip([0, *loaded], loaded, strict=False)]
     assert sizes == [100, 150, 225, 337, 505, 757, 926]
