@@ -9,6 +9,13 @@ loop parses the next batch meanwhile. (A statement a row, as a plain
 executemany sends them, would take the GIL back between rows: the two
 threads would run by turns.) PostgreSQL takes a plain executemany.
 
+During a load the event loop is busy parsing, and each trip to aiosqlite's
+thread waits for it, so the bulk statements go to the aiosqlite connection
+itself (one trip, against SQLAlchemy's three), with their parameters made
+in that thread. A batch of all new rows comes laid out ahead (`NewRows`),
+its ids counted from 0 and written as base + value: once `any_known` has
+found none of its keys, only the statements are left to run.
+
 Values are converted once with the columns' own bind processors, so rows
 read back exactly as if Core had written them. Duplicate lookups bind their
 keys as one JSON array, however many there are.
@@ -25,7 +32,7 @@ through `ix_spool_due` on each batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -317,12 +324,17 @@ class _Bulk:
     row: tuple[str, ...]
     # Columns with one value for all rows.
     fixed: tuple[str, ...] = ()
+    # On SQLite, the first `relative` columns of a row are ids written as a
+    # base plus the row's value, the bases bound once ahead of the fixed
+    # values: a batch's new rows are made before its ids are known (`NewRows`).
+    relative: int = 0
 
 
 _CONTACTS = _Bulk(
     contacts,
     row=("id", "external_id", "phone", "data", "timezone"),
     fixed=("database_id", "load_id"),
+    relative=1,
 )
 _ENTRY_FIXED = ("campaign_id", "load_id")
 _ENTRIES = _Bulk(
@@ -338,20 +350,25 @@ _ENTRIES = _Bulk(
         "timezone",
     ),
     fixed=_ENTRY_FIXED,
+    relative=2,
 )
 # Entries that steer nothing themselves take the table's defaults (priority 0,
 # no expiry, variables, agent or zone): two values a row to bind instead of eight.
-_PLAIN_ENTRIES = _Bulk(spool_entries, row=("id", "contact_id"), fixed=(*_ENTRY_FIXED, "due_at"))
-_DESTINATIONS = _Bulk(spool_destinations, row=("entry_id", "position", "number"))
+_PLAIN_ENTRIES = _Bulk(
+    spool_entries, row=("id", "contact_id"), fixed=(*_ENTRY_FIXED, "due_at"), relative=2
+)
+_DESTINATIONS = _Bulk(spool_destinations, row=("entry_id", "position", "number"), relative=1)
 
 
 @lru_cache(maxsize=16)
 def _sqlite_sql(bulk: _Bulk, rows: int) -> str:
-    """One statement for `rows` rows, the fixed values bound once ahead of them;
-    rows of NULLs pad the last statement of a batch, and the WHERE drops them.
+    """One statement for `rows` rows, the bases and fixed values bound once ahead
+    of them; rows of NULLs pad the last statement of a batch, and the WHERE drops them.
     """
     width = len(bulk.row)
-    selected = [f"column{i}" for i in range(1, width + 1)] + ["?"] * len(bulk.fixed)
+    selected = [
+        f"? + column{i}" if i <= bulk.relative else f"column{i}" for i in range(1, width + 1)
+    ] + ["?"] * len(bulk.fixed)
     values = ",".join(["(" + ",".join("?" * width) + ")"] * rows)
     return (
         f"INSERT INTO {bulk.table.name} ({', '.join(bulk.row + bulk.fixed)}) "
@@ -372,28 +389,67 @@ async def _insert(
                 f"INSERT INTO {bulk.table.name} ({', '.join(columns)}) VALUES ({marks})", params
             )
         return
-    # Two statement lengths a table: the longest allowed, and an eighth of it
-    # for the rest of a batch, padded. Statements of any length would each be
-    # compiled anew, and fill SQLite's statement cache at about 3 MB a statement.
-    longest = min((MAX_PARAMETERS - len(fixed)) // len(bulk.row), MAX_STATEMENT_ROWS)
-    values = list(chain.from_iterable(rows))
-    cut = len(values) // (longest * len(bulk.row)) * longest * len(bulk.row)
-    await _execute_padded(conn, bulk, longest, fixed, values[:cut])
-    await _execute_padded(conn, bulk, max(1, longest // _SHORTER), fixed, values[cut:])
+    # The rows' ids are whole: their bases are 0.
+    await _insert_values(
+        await _driver(conn), bulk, (0,) * bulk.relative + fixed, list(chain.from_iterable(rows))
+    )
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under a pooled one.
+
+    A statement sent straight to it costs one trip to its thread, where
+    SQLAlchemy's cursor takes three (open, execute, close), each waiting for
+    the event loop, busy parsing the next batch during a load. It runs in
+    the transaction the pooled connection began.
+    """
+    return (await conn.get_raw_connection()).driver_connection
+
+
+async def _insert_values(
+    driver: Any, bulk: _Bulk, head: tuple[Any, ...], values: list[Any]
+) -> None:
+    """Rows given as one flat list of values, `head` (bases, then fixed values) bound ahead of them.
+
+    Two statement lengths a table: the longest allowed, and an eighth of it
+    for the rest of a batch, padded. Statements of any length would each be
+    compiled anew, and fill SQLite's statement cache at about 3 MB a statement.
+    """
+    width = len(bulk.row)
+    longest = min((MAX_PARAMETERS - len(head)) // width, MAX_STATEMENT_ROWS)
+    cut = len(values) // (longest * width) * longest * width
+    await _execute_padded(driver, bulk, longest, head, values, start=0, stop=cut)
+    shorter = max(1, longest // _SHORTER)
+    await _execute_padded(driver, bulk, shorter, head, values, start=cut, stop=len(values))
 
 
 async def _execute_padded(
-    conn: AsyncConnection, bulk: _Bulk, rows: int, fixed: tuple[Any, ...], values: list[Any]
+    driver: Any,
+    bulk: _Bulk,
+    rows: int,
+    head: tuple[Any, ...],
+    values: list[Any],
+    *,
+    start: int,
+    stop: int,
 ) -> None:
-    """The values in statements of `rows` rows, the last one padded, in one executemany."""
-    if not values:
+    """values[start:stop] in statements of `rows` rows, the last one padded, in one executemany.
+
+    The statements' parameters are made by a generator, which the driver's
+    thread runs as it goes: the event loop, parsing the next batch, has
+    nothing to do for them.
+    """
+    if start >= stop:
         return
     step = rows * len(bulk.row)
-    values += [None] * (-len(values) % step)
-    await conn.exec_driver_sql(
-        _sqlite_sql(bulk, rows),
-        [(*fixed, *values[start : start + step]) for start in range(0, len(values), step)],
-    )
+    padding = (None,) * (-(stop - start) % step)
+
+    def parameters() -> Iterator[tuple[Any, ...]]:
+        for at in range(start, stop, step):
+            chunk = (*head, *values[at : min(at + step, stop)])
+            yield chunk + padding if at + step > stop else chunk
+
+    await driver.executemany(_sqlite_sql(bulk, rows), parameters())
 
 
 async def new_ids(
@@ -469,6 +525,81 @@ async def insert_plain_entries(
 async def insert_destinations(conn: AsyncConnection, rows: Iterable[tuple[int, int, str]]) -> None:
     """Rows of (entry_id, position, number)."""
     await _insert(conn, _DESTINATIONS, rows, ())
+
+
+@dataclass(slots=True)
+class NewRows:
+    """A batch in which every row is a new contact with a new entry, as flat lists
+    of values, ids counted from 0 within the batch (`insert_new_rows`).
+
+    A load makes them while the batch before is written, and uses them if
+    its lookups find none of the rows known.
+    """
+
+    count: int
+    # Per row: index, external_id, phone, data (`encode_json`), timezone.
+    contacts: list[Any]
+    # Per entry that takes the table's defaults: index, index of its contact.
+    plain_entries: list[Any]
+    # Per other entry: index, index of its contact, then as for `insert_entries`.
+    entries: list[Any]
+    # Per number: index of its entry, position, number.
+    destinations: list[Any]
+    # The rows' keys: external ids where given, the others' main numbers.
+    external_ids: list[str]
+    phones: list[str]
+
+
+async def any_known(
+    conn: AsyncConnection,
+    database_id: int,
+    campaign_id: int,
+    *,
+    external_ids: list[str],
+    phones: list[str],
+) -> bool:
+    """SQLite: whether a contact of the database has one of the external ids, or
+    an entry of the campaign a contact with one of the main numbers, as
+    `existing_by_external_id` and `existing_by_phone` look them up; in one
+    trip to the database's thread.
+    """
+    driver = await _driver(conn)
+    ((known,),) = await driver.execute_fetchall(
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE database_id = ?"
+        " AND external_id IN (SELECT value FROM json_each(?)))"
+        " OR EXISTS (SELECT 1 FROM spool_entries JOIN contacts"
+        " ON spool_entries.contact_id = contacts.id WHERE spool_entries.campaign_id + 0 = ?"
+        " AND contacts.phone IN (SELECT value FROM json_each(?)))",
+        (database_id, _JSON.encode(external_ids), campaign_id, _JSON.encode(phones)),
+    )
+    return bool(known)
+
+
+async def insert_new_rows(
+    conn: AsyncConnection,
+    rows: NewRows,
+    *,
+    database_id: int,
+    campaign_id: int,
+    load_id: int,
+    due_at: Any,
+) -> None:
+    """SQLite only: the rows' ids follow the largest ones (as `new_ids`)."""
+    driver = await _driver(conn)
+    ((top_contact, top_entry),) = await driver.execute_fetchall(
+        "SELECT (SELECT max(id) FROM contacts), (SELECT max(id) FROM spool_entries)"
+    )
+    contact = int(top_contact or 0) + 1
+    entry = int(top_entry or 0) + 1
+    await _insert_values(driver, _CONTACTS, (contact, database_id, load_id), rows.contacts)
+    await _insert_values(
+        driver,
+        _PLAIN_ENTRIES,
+        (entry, contact, campaign_id, load_id, due_at),
+        rows.plain_entries,
+    )
+    await _insert_values(driver, _ENTRIES, (entry, contact, campaign_id, load_id), rows.entries)
+    await _insert_values(driver, _DESTINATIONS, (entry,), rows.destinations)
 
 
 async def update_contacts(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

@@ -43,7 +43,7 @@ from engine.dialer.leads.model import (
     RemoveReport,
 )
 from engine.dialer.leads.phones import PhoneNormalizer, valid_zone
-from engine.dialer.leads.writer import Row, Target, Writer, row
+from engine.dialer.leads.writer import Batch, Row, Target, Writer, row
 from engine.errors import NotFound, ValidationFailed
 from engine.store import leads as store
 from engine.store.checkpoints import off_the_writer
@@ -254,6 +254,7 @@ class _Reader:
         self._next_size = max(1, min(first, most))
         self.progress = progress
         self.pending: list[Row] = []
+        self.layout = writer.layout()
         self.pending_failed = 0
         self.bytes_read = 0
         self._last_failed_line = 0
@@ -263,7 +264,10 @@ class _Reader:
         report = self.report
         for item in items:
             if isinstance(item, Lead):
-                self.pending.append(row(item))
+                taken = row(item)
+                self.pending.append(taken)
+                if self.layout is not None:
+                    self.layout.add(taken)
                 if len(self.pending) >= self._next_size:
                     await self.flush()
                 continue
@@ -282,8 +286,10 @@ class _Reader:
         rows, self.pending = self.pending, []
         failed, self.pending_failed = self.pending_failed, 0
         self._next_size = min(self.batch_size, int(self._next_size * _BATCH_GROWTH))
+        batch = self.writer.prepare(rows, failed, self.layout)
+        self.layout = self.writer.layout()
         await self.wait()
-        self._writing = asyncio.create_task(self._write(rows, failed))
+        self._writing = asyncio.create_task(self._write(batch))
 
     async def wait(self) -> None:
         """Until the batch in flight is written; its error is raised here."""
@@ -313,8 +319,8 @@ class _Reader:
                 exc_info=writing.exception(),
             )
 
-    async def _write(self, rows: list[Row], failed: int) -> None:
-        await self.writer.write(rows, failed)
+    async def _write(self, batch: Batch) -> None:
+        await self.writer.write(batch)
         if self.progress is not None:
             r = self.report
             self.progress(

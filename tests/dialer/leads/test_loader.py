@@ -500,7 +500,7 @@ async def _check_lookup_plans(setup: Setup) -> None:
 @pytest.mark.parametrize(
     ("limit", "value"),
     [
-        # 16 contacts a statement (then 2), 39 plain entries (then 4), 27 destinations (then 3).
+        # 15 contacts a statement (then 1), 38 plain entries (then 4), 27 destinations (then 3).
         ("MAX_PARAMETERS", 82),
         # 9 rows a statement (then 1) in every table.
         ("MAX_STATEMENT_ROWS", 9),
