@@ -565,14 +565,19 @@ async def any_known(
     """
     driver = await _driver(conn)
     ((known,),) = await driver.execute_fetchall(
-        "SELECT EXISTS (SELECT 1 FROM contacts WHERE database_id = ?"
-        " AND external_id IN (SELECT value FROM json_each(?)))"
-        " OR EXISTS (SELECT 1 FROM spool_entries JOIN contacts"
-        " ON spool_entries.contact_id = contacts.id WHERE spool_entries.campaign_id + 0 = ?"
-        " AND contacts.phone IN (SELECT value FROM json_each(?)))",
+        ANY_KNOWN_SQL,
         (database_id, _JSON.encode(external_ids), campaign_id, _JSON.encode(phones)),
     )
     return bool(known)
+
+
+ANY_KNOWN_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM contacts WHERE database_id = ?"
+    " AND external_id IN (SELECT value FROM json_each(?)))"
+    " OR EXISTS (SELECT 1 FROM spool_entries JOIN contacts"
+    " ON spool_entries.contact_id = contacts.id WHERE spool_entries.campaign_id + 0 = ?"
+    " AND contacts.phone IN (SELECT value FROM json_each(?)))"
+)
 
 
 async def insert_new_rows(
